@@ -1,0 +1,3 @@
+from publieksdata.cli import main
+
+main()

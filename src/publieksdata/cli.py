@@ -1,0 +1,249 @@
+"""The ``publieksdata`` command: a thin Typer layer over the library.
+
+Errors meant for people (:class:`PubliekError`) print as one line with what to do next and
+exit with code 2; a traceback only appears with ``--debug``.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from publieksdata import __version__
+from publieksdata.errors import PubliekError
+from publieksdata.standard.text import Language
+from publieksdata.synth.config import SCALES, SynthConfig, scale
+from publieksdata.synth.generator import SectorSummary, generate_sector
+
+app = typer.Typer(
+    help="publieksdata: privacy-by-design publieksdata voor de culturele sector / "
+    "privacy-by-design audience data for the cultural sector.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+standard_app = typer.Typer(help="De datastandaard / the data standard.", no_args_is_help=True)
+app.add_typer(standard_app, name="standard")
+
+console = Console(stderr=True)
+out = Console()
+_state: dict[str, object] = {"debug": False, "language": "nl"}
+DOCS_FOLDER = Path("docs/standard")
+
+_STAGES = {
+    "population": ("personen", "persons"),
+    "institutions": ("instellingen", "institutions"),
+    "programme": ("programma's", "programmes"),
+    "purchases": ("aankopen", "purchases"),
+    "exports": ("exports", "exports"),
+}
+
+
+def _say(nl: str, en: str) -> str:
+    return nl if _state["language"] == "nl" else en
+
+
+def _version(value: bool) -> None:
+    if value:
+        out.print(f"publieksdata {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main_options(
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks.")] = False,
+    lang: Annotated[str, typer.Option("--lang", help="nl or en.")] = "nl",
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show version.")
+    ] = False,
+) -> None:
+    """Options for every command."""
+    if lang not in ("nl", "en"):
+        raise PubliekError(
+            "cli-language",
+            f"Onbekende taal '{lang}'. Kies nl of en.",
+            f"Unknown language '{lang}'. Choose nl or en.",
+        )
+    _state["debug"], _state["language"] = debug, lang
+
+
+@contextmanager
+def _progress() -> Iterator[Progress]:
+    with Progress(
+        TextColumn("{task.description:<14}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+    ) as bar:
+        yield bar
+
+
+def _generate(config: SynthConfig, folder: Path) -> SectorSummary:
+    with _progress() as bar:
+        tasks: dict[str, object] = {}
+
+        def report(stage: str, done: int, total: int) -> None:
+            nl, en = _STAGES[stage]
+            if stage not in tasks:
+                tasks[stage] = bar.add_task(_say(nl, en), total=total)
+            bar.update(tasks[stage], completed=done)  # type: ignore[arg-type]
+
+        return generate_sector(config, folder, report)
+
+
+def _summary_table(summary: SectorSummary) -> Table:
+    sector = summary.expected["sector"]
+    layouts = sorted({e["layout"] for e in summary.exports})
+    table = Table(show_header=False, box=None)
+    rows = [
+        (_say("Instellingen", "Institutions"), f"{len(summary.exports):,}"),
+        (_say("Personen in de exports", "Persons in the exports"), f"{sector['persons']:,}"),
+        (
+            _say("Exportbestanden", "Export files"),
+            f"{len(summary.exports):,} ({len(layouts)} layouts: {', '.join(layouts)})",
+        ),
+        (_say("Regels", "Rows"), f"{sector['rows_received']:,}"),
+        (_say("  waarvan dubbel", "  of which duplicate"), f"{sector['rows_duplicate']:,}"),
+        (_say("  waarvan ongeldig", "  of which invalid"), f"{sector['rows_invalid']:,}"),
+        (_say("Verkochte kaarten", "Tickets sold"), f"{sector['tickets_sold']:,}"),
+        (_say("Seizoenen", "Seasons"), ", ".join(s.name for s in summary.config.season_list)),
+        (_say("Tijd", "Time"), f"{summary.seconds:.1f} s"),
+    ]
+    for label, value in rows:
+        table.add_row(label, value)
+    return table
+
+
+@app.command()
+def synth(
+    out_dir: Annotated[Path, typer.Option("--out", help="Folder to write the sector into.")] = Path(
+        "demo-data"
+    ),
+    scale_name: Annotated[
+        str, typer.Option("--scale", help=f"Size: {', '.join(SCALES)}.")
+    ] = "tiny",
+    institutions: Annotated[
+        int | None, typer.Option(help="Override the number of institutions.")
+    ] = None,
+    persons: Annotated[int | None, typer.Option(help="Override the number of persons.")] = None,
+    seasons: Annotated[int | None, typer.Option(help="Override the number of seasons.")] = None,
+    seed: Annotated[
+        int | None, typer.Option(help="Random seed; the same seed gives the same files.")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+) -> None:
+    """Generate a synthetic sector: exports per institution plus ground truth for tests."""
+    config = scale(scale_name)
+    overrides = {"institutions": institutions, "persons": persons, "seasons": seasons, "seed": seed}
+    chosen = {k: v for k, v in overrides.items() if v is not None}
+    if chosen:
+        config = SynthConfig(**{**vars(config), **chosen, "scale": "custom"})
+    summary = _generate(config, out_dir)
+    if as_json:
+        out.print_json(
+            json.dumps(
+                {
+                    "folder": str(summary.folder),
+                    "seconds": summary.seconds,
+                    "exports": summary.exports,
+                    **summary.expected["sector"],
+                }
+            )
+        )
+        return
+    out.print(_summary_table(summary))
+    out.print(
+        _say(
+            f"Geschreven naar {out_dir}/ (ground truth in {out_dir}/truth/, alleen voor tests).",
+            f"Written to {out_dir}/ (ground truth in {out_dir}/truth/, for tests only).",
+        )
+    )
+
+
+@app.command()
+def demo(
+    out_dir: Annotated[Path, typer.Option("--out", help="Folder for the demo sector.")] = Path(
+        "demo-data"
+    ),
+) -> None:
+    """The main job on the embedded default: generate a small synthetic sector and report."""
+    summary = _generate(scale("small"), out_dir)
+    out.rule("publieksdata demo")
+    out.print(_summary_table(summary))
+    out.print(
+        _say(
+            f"\nEr staat nu een synthetische sector in {out_dir}/: één export per instelling in "
+            "het formaat van haar kassasysteem, met de rommel van echte exports.\n"
+            "Nog niet gebouwd: levering, pseudonimisering, warehouse en inzicht "
+            "(issues 3 en 4); de demo stopt daarom hier.",
+            f"\nA synthetic sector is now in {out_dir}/: one export per institution in the layout "
+            "of its ticketing system, with the mess of real exports.\n"
+            "Not built yet: delivery, pseudonymisation, warehouse and insight (issues 3 and 4); "
+            "so the demo ends here.",
+        )
+    )
+
+
+@standard_app.command("docs")
+def standard_docs(
+    folder: Annotated[
+        Path, typer.Option("--out", help="Where to write the documentation.")
+    ] = DOCS_FOLDER,
+    check: Annotated[
+        bool, typer.Option("--check", help="Only check that the docs are current.")
+    ] = False,
+) -> None:
+    """Write (or check) docs/standard/ from the standard's JSON source."""
+    from publieksdata.standard.docs import stale_docs, write_docs
+
+    if check:
+        stale = stale_docs(folder)
+        if stale:
+            raise PubliekError(
+                "standard-docs-stale",
+                f"Verouderd: {', '.join(map(str, stale))}. Draai 'publieksdata standard docs'.",
+                f"Out of date: {', '.join(map(str, stale))}. Run 'publieksdata standard docs'.",
+            )
+        out.print(_say("De documentatie is actueel.", "The documentation is up to date."))
+        return
+    for path in write_docs(folder):
+        out.print(str(path))
+
+
+def _language() -> Language:
+    return "en" if _state["language"] == "en" else "nl"
+
+
+def main() -> None:
+    """Entry point: run the app, turning errors meant for people into one line."""
+    try:
+        app()  # standalone: Typer itself reports wrong options and exits with code 2
+    except PubliekError as error:
+        if _state["debug"]:
+            raise
+        console.print(f"[red]{escape(error.message(_language()))}[/red]", highlight=False)
+        sys.exit(2)
+    except Exception as error:
+        if _state["debug"]:
+            raise
+        console.print(
+            _say(
+                f"[red]Onverwachte fout ({type(error).__name__}). Draai opnieuw met --debug en "
+                "meld het aan het datateam.[/red]",
+                f"[red]Unexpected error ({type(error).__name__}). Run again with --debug "
+                "and report it to the data team.[/red]",
+            ),
+            highlight=False,
+        )
+        sys.exit(1)

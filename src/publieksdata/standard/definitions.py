@@ -1,0 +1,201 @@
+"""The shared definitions, in code: one function per term of ``v1/definitions.json``.
+
+These are the reference implementations, one record at a time. Metric queries over the
+warehouse must agree with them; the parameters (season start, look-back) come from the
+JSON so the documentation and the code cannot drift apart.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from collections.abc import Callable, Collection
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from typing import Any
+
+from publieksdata.standard.codelists import codelist
+from publieksdata.standard.text import Text
+
+
+@dataclass(frozen=True)
+class Definition:
+    """One term of the shared vocabulary with its parameters."""
+
+    id: str
+    term: Text
+    definition: Text
+    parameters: dict[str, Any]
+
+
+@cache
+def definitions() -> dict[str, Definition]:
+    """All definitions by id, in documented order."""
+    text = (
+        resources.files("publieksdata.standard").joinpath("v1/definitions.json").read_text("utf-8")
+    )
+    return {
+        d["id"]: Definition(
+            id=d["id"],
+            term=Text.from_json(d["term"]),
+            definition=Text.from_json(d["definition"]),
+            parameters=d.get("parameters", {}),
+        )
+        for d in json.loads(text)["definitions"]
+    }
+
+
+def _param(term: str, name: str) -> Any:
+    return definitions()[term].parameters[name]
+
+
+@dataclass(frozen=True, order=True)
+class Season:
+    """A cultural season, e.g. 2025-2026, running from 1 August to 31 July."""
+
+    start_year: int
+
+    @property
+    def name(self) -> str:
+        return f"{self.start_year}-{self.start_year + 1}"
+
+    @property
+    def start(self) -> dt.date:
+        return dt.date(
+            self.start_year, _param("season", "start_month"), _param("season", "start_day")
+        )
+
+    @property
+    def end(self) -> dt.date:
+        """The last day that belongs to the season."""
+        return Season(self.start_year + 1).start - dt.timedelta(days=1)
+
+    def __add__(self, seasons: int) -> Season:
+        return Season(self.start_year + seasons)
+
+    def __sub__(self, seasons: int) -> Season:
+        return Season(self.start_year - seasons)
+
+    def __str__(self) -> str:
+        return self.name
+
+    @classmethod
+    def parse(cls, name: str) -> Season:
+        """Read '2025-2026' (also '2025/2026' and '2025-26')."""
+        match = re.fullmatch(r"\s*(\d{4})\s*[-/]\s*(\d{2}|\d{4})\s*", name)
+        if not match:
+            raise ValueError(f"'{name}' is not a season; write it as 2025-2026")
+        start, end = int(match[1]), match[2]
+        follows = int(end) == start + 1 if len(end) == 4 else int(end) == (start + 1) % 100
+        if not follows:
+            raise ValueError(f"'{name}' is not a season: the second year must follow the first")
+        return cls(start)
+
+
+def season_of(moment: dt.date) -> Season:
+    """The season in which a performance or visit on this date takes place."""
+    day = moment.date() if isinstance(moment, dt.datetime) else moment
+    start = dt.date(day.year, _param("season", "start_month"), _param("season", "start_day"))
+    return Season(day.year if day >= start else day.year - 1)
+
+
+def counts_as_ticket(status: str) -> bool:
+    """Only sold tickets count; cancelled and refunded ones never do."""
+    return bool(status == _param("ticket", "counted_status"))
+
+
+def visits(performances_by_buyer: Collection[tuple[str, str]]) -> int:
+    """Visits are distinct (buyer, performance) pairs: several tickets are one visit."""
+    return len(set(performances_by_buyer))
+
+
+def is_visitor(visit_count: int) -> bool:
+    """A visitor has at least the minimum number of visits in the period."""
+    return bool(visit_count >= _param("visitor", "min_visits"))
+
+
+def reach(persons: Collection[str]) -> int:
+    """Reach counts distinct persons."""
+    return len(set(persons))
+
+
+def _band_bounds(band: str) -> tuple[int, float]:
+    if band.endswith("+"):
+        return int(band[:-1]), float("inf")
+    low, _, high = band.partition("-")
+    return int(low), int(high or low)
+
+
+def frequency_band(visit_count: int) -> str:
+    """The documented band ('1', '2', '3-4', '5-9', '10+') for a visitor's visits."""
+    for band in _param("frequency", "bands"):
+        low, high = _band_bounds(band)
+        if low <= visit_count <= high:
+            return str(band)
+    raise ValueError(f"{visit_count} visits fall in no frequency band; a visitor has at least 1")
+
+
+def _seasons_before(season: Season, lookback: int) -> set[Season]:
+    return {season - k for k in range(1, lookback + 1)}
+
+
+def is_new(season: Season, seasons_visited: Collection[Season]) -> bool:
+    """Visited the institution in ``season`` and not in the look-back seasons before it."""
+    before = _seasons_before(season, _param("new", "lookback_seasons"))
+    return season in seasons_visited and not before & set(seasons_visited)
+
+
+def is_returning(season: Season, seasons_visited: Collection[Season]) -> bool:
+    """Visited in ``season`` and also in one of the look-back seasons before it."""
+    before = _seasons_before(season, _param("returning", "lookback_seasons"))
+    return season in seasons_visited and bool(before & set(seasons_visited))
+
+
+def is_lapsed(season: Season, seasons_visited: Collection[Season]) -> bool:
+    """Visited in the season before ``season`` but not in ``season`` itself."""
+    gap = _param("lapsed", "gap_seasons")
+    return (season - gap) in seasons_visited and season not in seasons_visited
+
+
+def is_first_time_in_sector(season: Season, sector_seasons_visited: Collection[Season]) -> bool:
+    """New to every participating institution: :func:`is_new` over the sector's visits."""
+    before = _seasons_before(season, _param("first_time_in_sector", "lookback_seasons"))
+    return season in sector_seasons_visited and not before & set(sector_seasons_visited)
+
+
+def pc4_area(postcode: str) -> str:
+    """The four digits of a Dutch postcode ('1234 AB', '1234ab' or just '1234')."""
+    digits = _param("pc4_area", "digits")
+    match = re.fullmatch(rf"\s*([1-9][0-9]{{{digits - 1}}})\s*(?:[A-Za-z]{{2}})?\s*", postcode)
+    if not match:
+        raise ValueError("not a Dutch postcode")
+    return match[1]
+
+
+def age_band(birth_year: int, season: Season) -> str:
+    """The age band of someone born in ``birth_year`` on the first day of ``season``."""
+    age = season.start.year - birth_year
+    for code in codelist(_param("age_band", "codelist")).codes:
+        low, high = code.extra["min"], code.extra.get("max")
+        if age >= low and (high is None or age <= high):
+            return code.code
+    raise ValueError(f"birth year {birth_year} gives no valid age in season {season}")
+
+
+# Every documented term maps to the function that implements it; a test keeps them equal.
+IMPLEMENTATIONS: dict[str, Callable[..., Any]] = {
+    "season": season_of,
+    "ticket": counts_as_ticket,
+    "visit": visits,
+    "visitor": is_visitor,
+    "reach": reach,
+    "frequency": frequency_band,
+    "new": is_new,
+    "returning": is_returning,
+    "lapsed": is_lapsed,
+    "first_time_in_sector": is_first_time_in_sector,
+    "pc4_area": pc4_area,
+    "age_band": age_band,
+}
