@@ -34,9 +34,9 @@ def machine() -> str:
     return f"{platform.node()} · {os.cpu_count()} cores · {cpu} · Python {python}"
 
 
-def peak_rss_mb() -> float:
-    """Peak resident memory of this process (Linux reports kilobytes)."""
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+def peak_rss_mb(who: int = resource.RUSAGE_SELF) -> float:
+    """Peak resident memory of this process or its largest child (Linux: kilobytes)."""
+    return resource.getrusage(who).ru_maxrss / 1024
 
 
 def folder_mb(folder: Path) -> float:
@@ -57,11 +57,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scale", default="small", help="tiny, small, medium or national")
     parser.add_argument("--out", type=Path, default=None, help="folder (default: a temp dir)")
+    parser.add_argument("--workers", type=int, default=None, help="processes writing exports")
     args = parser.parse_args()
     config = scale(args.scale)
     with tempfile.TemporaryDirectory() as tmp:
         folder = args.out or Path(tmp) / "sector"
-        summary = generate_sector(config, folder)
+        summary = generate_sector(config, folder, workers=args.workers)
         size = folder_mb(folder / "exports")
     rows = summary.rows
     ours = rows / summary.seconds
@@ -72,11 +73,14 @@ def main() -> None:
         f"{config.persons:,} persons, {config.seasons} seasons"
     )
     print(f"rows written       {rows:,} in {len(summary.exports):,} exports ({size:,.0f} MB)")
-    print(f"time               {summary.seconds:.1f} s")
+    print(f"time               {summary.seconds:.1f} s with {summary.workers} worker(s)")
     print(f"throughput         {ours:,.0f} rows/s, {size / summary.seconds:,.1f} MB/s")
     print(f"baseline           pyarrow plain CSV write: {base:,.0f} rows/s")
     print(f"ratio              generator / baseline = {ours / base:.2f}")
-    print(f"peak memory        {peak_rss_mb():,.0f} MB")
+    print(
+        f"peak memory        {peak_rss_mb():,.0f} MB main process, "
+        f"{peak_rss_mb(resource.RUSAGE_CHILDREN):,.0f} MB largest worker"
+    )
 
 
 if __name__ == "__main__":

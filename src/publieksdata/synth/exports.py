@@ -7,17 +7,17 @@ invalid rows and duplicated rows. What was planted where goes to the ground trut
 
 from __future__ import annotations
 
-import datetime as dt
+import copy
 import io
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
-import xlsxwriter
 
 from publieksdata.standard.codelists import codelist
 from publieksdata.synth import identity as ids
@@ -27,6 +27,7 @@ from publieksdata.synth.geography import Geography
 from publieksdata.synth.layouts import XLSX_MAX_ROWS, Layout
 from publieksdata.synth.population import GENDERS, Population
 from publieksdata.synth.sector import Institutions, Programme
+from publieksdata.synth.xlsx import CellKind, write_xlsx
 
 # Row status in the ground truth.
 VALID, DUPLICATE, INVALID = 0, 1, 2
@@ -42,7 +43,6 @@ REASONS = (
 DUPLICATE_SHARE = 0.01
 INVALID_SHARE = 0.005
 BIRTH_DATE_SHARE = 0.4  # persons who ever gave their date of birth
-FIXED_TIMESTAMP = dt.datetime(2026, 1, 1)  # written into XLSX metadata, for reproducibility
 
 # How a row is broken: the standard field, the reason code and the bad text per layout kind.
 _CORRUPTIONS: tuple[tuple[str, str, Callable[[Layout], str]], ...] = (
@@ -58,6 +58,23 @@ _CORRUPTIONS: tuple[tuple[str, str, Callable[[Layout], str]], ...] = (
 )
 
 
+# Fields that depend on the performance only (made once per performance).
+_PER_PERFORMANCE = frozenset(
+    {
+        "production.title",
+        "production.genre",
+        "admission.exhibition",
+        "performance.starts_at",
+        "performance.date",
+        "admission.visit_date",
+        "performance.time",
+        "admission.time_slot",
+        "performance.capacity",
+        "venue.name",
+    }
+)
+
+
 @dataclass(frozen=True)
 class Sector:
     """Everything generated before the exports are written."""
@@ -67,6 +84,21 @@ class Sector:
     inst: Institutions
     prog: Programme
     visits: Visits
+
+    @cached_property
+    def titles(self) -> pa.Array:
+        """Production titles as one Arrow array, made once for all exports."""
+        return pa.array(self.prog.prod_title, pa.string())
+
+    @cached_property
+    def genre_labels(self) -> pa.Array:
+        """The Dutch genre label of every production."""
+        labels = {c.code: c.label.nl for c in codelist("genre").codes}
+        return pa.array([labels[g] for g in self.prog.prod_genre], pa.string())
+
+    @cached_property
+    def venue_names(self) -> pa.Array:
+        return pa.array(self.prog.venue_name, pa.string())
 
 
 @dataclass
@@ -113,14 +145,41 @@ class _Columns:
         self.variant = np.where(rng.random(self.n) < 0.1, rng.integers(0, 1000, self.n), stable)
         self.perf = sector.visits.performance[rows]
 
+    def _view(self, key: np.ndarray) -> tuple[_Columns, pa.Array]:
+        """The same columns over one row per distinct key, and how to spread them back.
+
+        Customer and performance fields repeat over many rows; making each text once per
+        customer or performance and then taking it per row is many times faster.
+        """
+        _, first, inverse = np.unique(key, return_index=True, return_inverse=True)
+        view = copy.copy(self)
+        view.rows, view.ticket_no = self.rows[first], self.ticket_no[first]
+        view.person, view.variant, view.perf = (
+            self.person[first],
+            self.variant[first],
+            self.perf[first],
+        )
+        view.n = len(first)
+        return view, pa.array(inverse)
+
+    @cached_property
+    def _by_customer(self) -> tuple[_Columns, pa.Array]:
+        return self._view(self.person.astype(np.int64) << 24 | self.variant % (1 << 24))
+
+    @cached_property
+    def _by_performance(self) -> tuple[_Columns, pa.Array]:
+        return self._view(self.perf)
+
     # -- helpers ---------------------------------------------------------------------
     def _coded(self, source: str, codes: tuple[str, ...], index: np.ndarray) -> pa.Array:
         mapping = self.layout.values[source]
         return ids.words(tuple(mapping.get(c, c) for c in codes), index)
 
     def _when(self, minutes: np.ndarray, fmt: str) -> pa.Array:
-        seconds = pa.array(np.asarray(minutes, dtype=np.int64) * 60, pa.timestamp("s"))
-        return pc.strftime(seconds, format=fmt)
+        # Formatting is slow; many rows share a moment (orders of several tickets).
+        moments, spread = np.unique(np.asarray(minutes, dtype=np.int64), return_inverse=True)
+        text = pc.strftime(pa.array(moments * 60, pa.timestamp("s")), format=fmt)
+        return text.take(pa.array(spread))
 
     def _amount(self, cents: np.ndarray) -> pa.Array:
         euros = ids.digits(cents // 100)
@@ -140,6 +199,15 @@ class _Columns:
     # -- one method per source field -------------------------------------------------
     def make(self, source: str) -> pa.Array:
         """The column text of one standard field (``resource.field``)."""
+        if source in _PER_PERFORMANCE:
+            view, spread = self._by_performance
+        elif source.startswith("customer.") and source != "customer.customer_id":
+            view, spread = self._by_customer
+        else:
+            return self._make(source)
+        return view._make(source).take(spread)
+
+    def _make(self, source: str) -> pa.Array:
         column: pa.Array = getattr(self, source.replace(".", "__"))()
         return column
 
@@ -223,14 +291,10 @@ class _Columns:
         return self._coded("customer.marketing_consent", ("false", "true"), consent.astype(np.int8))
 
     def production__title(self) -> pa.Array:
-        prog = self.s.prog
-        return ids.words(tuple(prog.prod_title), prog.perf_prod[self.perf])
+        return self.s.titles.take(pa.array(self.s.prog.perf_prod[self.perf]))
 
     def production__genre(self) -> pa.Array:
-        genres = codelist("genre")
-        prog = self.s.prog
-        labels = tuple(genres[g].label.nl for g in prog.prod_genre)
-        return ids.words(labels, prog.perf_prod[self.perf])
+        return self.s.genre_labels.take(pa.array(self.s.prog.perf_prod[self.perf]))
 
     def admission__exhibition(self) -> pa.Array:
         return self.production__title()
@@ -254,8 +318,7 @@ class _Columns:
         return ids.digits(self.s.prog.perf_capacity[self.perf])
 
     def venue__name(self) -> pa.Array:
-        prog = self.s.prog
-        return ids.words(tuple(prog.venue_name), prog.perf_venue[self.perf])
+        return self.s.venue_names.take(pa.array(self.s.prog.perf_venue[self.perf]))
 
     def ticket__ticket_number(self) -> pa.Array:
         return ids.digits(self.ticket_no)
@@ -363,46 +426,26 @@ def write_csv(layout: Layout, columns: dict[str, pa.Array], path: Path) -> None:
     path.write_bytes(data)
 
 
-_XLSX_DATES = {"admission.visit_date"}
-_XLSX_NUMBERS = {"ticket.price_paid": float, "ticket.ticket_count": int}
+_XLSX_KINDS: dict[str, CellKind] = {
+    "admission.visit_date": "date",
+    "ticket.price_paid": "money",
+    "ticket.ticket_count": "number",
+}
 
 
-def _cell(source: str, text: str | None, layout: Layout) -> object:
-    """Excel keeps dates and numbers as such; broken cells stay text, as in real workbooks."""
-    if text is None or text == "":
-        return None
-    try:
-        if source in _XLSX_DATES:
-            return dt.datetime.strptime(text, layout.date_format)
-        if source in _XLSX_NUMBERS:
-            return _XLSX_NUMBERS[source](text)
-    except ValueError:
-        return text
-    return text
-
-
-def write_xlsx(layout: Layout, columns: dict[str, pa.Array], path: Path) -> None:
-    """Write an Excel workbook with real dates and numbers, in constant memory."""
+def write_workbook(layout: Layout, columns: dict[str, pa.Array], path: Path) -> None:
+    """Write an Excel workbook with real dates and numbers."""
     if len(next(iter(columns.values()))) > XLSX_MAX_ROWS:
         raise ValueError(f"{path.name}: more than {XLSX_MAX_ROWS} rows do not go into one sheet")
-    book = xlsxwriter.Workbook(str(path), {"constant_memory": True})
-    book.set_properties({"created": FIXED_TIMESTAMP, "author": "publieksdata synth"})
-    sheet = book.add_worksheet("Transacties")
-    date_style = book.add_format({"num_format": "dd-mm-yyyy"})
-    money_style = book.add_format({"num_format": "€ #,##0.00"})
-    sheet.write_row(0, 0, layout.headers)
-    values = [columns[c.header].to_pylist() for c in layout.columns]
-    sources = [c.source for c in layout.columns]
-    for r in range(len(values[0])):
-        for c, source in enumerate(sources):
-            cell = _cell(source, values[c][r], layout)
-            if isinstance(cell, dt.datetime):
-                sheet.write_datetime(r + 1, c, cell, date_style)
-            elif isinstance(cell, float):
-                sheet.write_number(r + 1, c, cell, money_style)
-            elif cell is not None:
-                sheet.write(r + 1, c, cell)
-    book.close()
+    kinds = [_XLSX_KINDS.get(c.source, "text") for c in layout.columns]
+    write_xlsx(
+        path,
+        "Transacties",
+        layout.headers,
+        [columns[h] for h in layout.headers],
+        kinds,
+        layout.date_format,
+    )
 
 
 def write_export(
@@ -417,7 +460,7 @@ def write_export(
     rows = export_rows(sector, layout, visit_index, institution, rng)
     written = plant_mess(layout, rows, rng)
     if layout.file_format == "xlsx":
-        write_xlsx(layout, rows.columns, path)
+        write_workbook(layout, rows.columns, path)
     else:
         write_csv(layout, rows.columns, path)
     return written

@@ -13,9 +13,11 @@ from __future__ import annotations
 
 import csv
 import json
+import multiprocessing as mp
+import os
 import shutil
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -28,7 +30,7 @@ from publieksdata.standard.codelists import codelist
 from publieksdata.standard.schema import load_standard
 from publieksdata.synth.behaviour import complete_visits, demand, plan_visits
 from publieksdata.synth.config import SynthConfig
-from publieksdata.synth.exports import Sector, write_export
+from publieksdata.synth.exports import Sector, Written, write_export
 from publieksdata.synth.geography import embedded_geography
 from publieksdata.synth.layouts import (
     LAYOUTS,
@@ -59,6 +61,7 @@ class SectorSummary:
     exports: list[dict[str, Any]]
     expected: dict[str, Any]
     seconds: float
+    workers: int
 
     @property
     def rows(self) -> int:
@@ -135,10 +138,57 @@ def build_sector(config: SynthConfig, progress: Progress | None = None) -> Secto
     return Sector(geo, pop, inst, prog, visits)
 
 
+@dataclass(frozen=True)
+class _Job:
+    """One export to write."""
+
+    institution: int
+    layout: Layout
+    visits: np.ndarray
+    rng: np.random.Generator
+    path: Path
+
+
+_FORKED: Sector | None = None  # the sector, shared with worker processes by fork
+
+
+def _write_job(job: _Job) -> Written:
+    assert _FORKED is not None
+    return write_export(_FORKED, job.layout, job.visits, job.institution, job.rng, job.path)
+
+
+def _write_all(sector: Sector, jobs: list[_Job], workers: int) -> Iterator[Written]:
+    """Write the exports, in parallel processes where that helps; results in job order.
+
+    Every export has its own random stream, so the files are the same whatever the
+    number of workers.
+    """
+    global _FORKED
+    if workers <= 1 or len(jobs) < 4 or "fork" not in mp.get_all_start_methods():
+        for job in jobs:
+            yield write_export(sector, job.layout, job.visits, job.institution, job.rng, job.path)
+        return
+    _FORKED = sector
+    try:
+        with mp.get_context("fork").Pool(workers) as pool:
+            yield from pool.imap(_write_job, jobs)
+    finally:
+        _FORKED = None
+
+
+def default_workers() -> int:
+    """One worker per core, at most four: writing is bound by memory bandwidth beyond that."""
+    return max(1, min(4, os.cpu_count() or 1))
+
+
 def generate_sector(
-    config: SynthConfig, folder: Path, progress: Progress | None = None
+    config: SynthConfig,
+    folder: Path,
+    progress: Progress | None = None,
+    workers: int | None = None,
 ) -> SectorSummary:
     """Generate the sector and write manifest, institutions, exports and ground truth."""
+    workers = default_workers() if workers is None else workers
     started = time.perf_counter()
     report = progress or (lambda stage, done, total: None)
     _prepare(folder)
@@ -146,29 +196,30 @@ def generate_sector(
     inst, visits = sector.inst, sector.visits
     by_institution = np.argsort(visits.institution, kind="stable")
     bounds = np.searchsorted(visits.institution[by_institution], np.arange(len(inst) + 1))
-    truth = TruthWriter(folder / "truth", visits)
-    exports = []
+    jobs = []
     for i in range(len(inst)):
         index = by_institution[bounds[i] : bounds[i + 1]]
         layout = layout_for(inst, i, int(visits.tickets[index].sum()))
-        name = f"{inst.ids[i]}_{layout.name}.{layout.file_format}"
-        written = write_export(
-            sector, layout, index, i, config.rng("export", i), folder / "exports" / name
-        )
-        truth.add(inst.ids[i], f"exports/{name}", layout, written)
+        path = folder / "exports" / f"{inst.ids[i]}_{layout.name}.{layout.file_format}"
+        jobs.append(_Job(i, layout, index, config.rng("export", i), path))
+    truth = TruthWriter(folder / "truth", visits)
+    exports = []
+    for job, written in zip(jobs, _write_all(sector, jobs, workers), strict=True):
+        file = f"exports/{job.path.name}"
+        truth.add(inst.ids[job.institution], file, job.layout, written)
         exports.append(
             {
-                "institution_id": inst.ids[i],
-                "file": f"exports/{name}",
-                "layout": layout.name,
-                "format": layout.file_format,
-                "grain": layout.grain,
-                "encoding": layout.encoding,
-                "delimiter": layout.delimiter,
+                "institution_id": inst.ids[job.institution],
+                "file": file,
+                "layout": job.layout.name,
+                "format": job.layout.file_format,
+                "grain": job.layout.grain,
+                "encoding": job.layout.encoding,
+                "delimiter": job.layout.delimiter,
                 "rows": len(written),
             }
         )
-        report("exports", i + 1, len(inst))
+        report("exports", len(exports), len(inst))
     expected = truth.close(sector.pop, sector.geo, inst, sector.prog, config.season_list)
     _write_institutions(folder / "institutions.csv", inst, sector)
     manifest = {
@@ -184,4 +235,5 @@ def generate_sector(
     }
     text = json.dumps(manifest, indent=1, ensure_ascii=False) + "\n"
     (folder / MANIFEST).write_text(text, encoding="utf-8")
-    return SectorSummary(folder, config, exports, expected, time.perf_counter() - started)
+    seconds = time.perf_counter() - started
+    return SectorSummary(folder, config, exports, expected, seconds, workers)

@@ -149,7 +149,7 @@ class Programme:
     prod_discipline: list[str] = field(default_factory=list)
     prod_genre: list[str] = field(default_factory=list)
     prod_producer: list[str] = field(default_factory=list)
-    prod_tour: list[int] = field(default_factory=list)  # -1 = not touring
+    prod_tour: list[int] = field(default_factory=list)  # the tour's first production; -1: none
     prod_price: list[int] = field(default_factory=list)  # base price in cents
     perf_prod: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
     perf_venue: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
@@ -303,14 +303,15 @@ def _season_block(
         )
         options = genres.children(d)
         genre = options[int(rng.integers(len(options)))]
-        tour = -1
+        me, tour, new_tour = len(prog.prod_title), -1, False
         if category == "performing" and d not in {"literature", "festival"} and rng.random() < 0.6:
             pool = tours.setdefault((s, d), [])
             # Reuse an existing tour most of the time, so a tour visits several venues.
             if pool and rng.random() < 0.8:
                 tour = pool[int(rng.integers(len(pool)))]
             else:
-                pool.append(len(prog.prod_title))
+                pool.append(me)
+                new_tour = True
         if tour >= 0:
             title, genre, producer = (
                 prog.prod_title[tour],
@@ -328,7 +329,7 @@ def _season_block(
         prog.prod_discipline.append(d)
         prog.prod_genre.append(genre)
         prog.prod_producer.append(producer)
-        prog.prod_tour.append(tour)
+        prog.prod_tour.append(me if new_tour else tour)
         prog.prod_price.append(price)
     prod = first_prod + rng.integers(0, n_prod, n_perf)
     start_day = _minutes(season.start) // 1440

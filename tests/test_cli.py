@@ -1,0 +1,108 @@
+"""The command line, run as a real process: help everywhere, one-line errors, exit codes."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+import typer
+
+from publieksdata.cli import app
+
+
+def run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "publieksdata", *args],
+        capture_output=True, text=True, cwd=cwd, timeout=300,
+        env={"COLUMNS": "200", "PATH": "/usr/bin:/bin"},
+    )  # fmt: skip
+
+
+def command_paths(command: Any, prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
+    """Every command and sub-command of a Click command tree."""
+    paths = [prefix]
+    for name, sub in getattr(command, "commands", {}).items():
+        paths += command_paths(sub, (*prefix, name))
+    return paths
+
+
+COMMANDS = command_paths(typer.main.get_command(app))
+
+
+@pytest.mark.parametrize("path", COMMANDS, ids=[" ".join(p) or "publieksdata" for p in COMMANDS])
+def test_every_command_has_help(path: tuple[str, ...]) -> None:
+    result = run(*path, "--help")
+    assert result.returncode == 0, result.stderr
+    assert "Usage:" in result.stdout
+
+
+def test_synth_writes_a_sector_and_reports_it_as_json(tmp_path: Path) -> None:
+    result = run(
+        "synth", "--out", str(tmp_path / "s"), "--persons", "500", "--institutions", "5", "--json"
+    )
+    assert result.returncode == 0, result.stderr
+    summary = json.loads(result.stdout)
+    assert len(summary["exports"]) == 5
+    assert summary["rows_received"] == sum(e["rows"] for e in summary["exports"])
+    assert (tmp_path / "s" / "sector.json").is_file()
+
+
+@pytest.mark.parametrize(
+    ("language", "line"),
+    [
+        ("nl", "[synth-persons] Kies tussen 100 en 50 miljoen personen."),
+        ("en", "[synth-persons] Choose between 100 and 50 million persons."),
+    ],
+)
+def test_a_wrong_setting_is_one_line_in_the_users_language(
+    tmp_path: Path, language: str, line: str
+) -> None:
+    result = run("--lang", language, "synth", "--persons", "5", "--out", str(tmp_path))
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [line]
+
+
+def test_debug_shows_the_traceback(tmp_path: Path) -> None:
+    result = run("--debug", "synth", "--persons", "5", "--out", str(tmp_path))
+    assert result.returncode != 0
+    assert "Traceback" in result.stderr
+
+
+def test_a_folder_in_use_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "notes.txt").write_text("mine")
+    result = run("synth", "--out", str(tmp_path))
+    assert result.returncode == 2
+    assert "[synth-folder-in-use]" in result.stderr
+    assert (tmp_path / "notes.txt").read_text() == "mine"
+
+
+def test_unknown_options_and_languages_are_refused(tmp_path: Path) -> None:
+    assert run("synth", "--bogus").returncode == 2
+    result = run("--lang", "fr", "synth")
+    assert result.returncode == 2
+    assert "[cli-language]" in result.stderr
+
+
+def test_standard_docs_are_written_and_checked(tmp_path: Path) -> None:
+    stale = run("standard", "docs", "--check", "--out", str(tmp_path))
+    assert stale.returncode == 2
+    assert "[standard-docs-stale]" in stale.stderr
+    assert run("standard", "docs", "--out", str(tmp_path)).returncode == 0
+    assert run("standard", "docs", "--check", "--out", str(tmp_path)).returncode == 0
+
+
+def test_demo_ends_with_an_honest_summary(tmp_path: Path) -> None:
+    result = run("demo", "--out", str(tmp_path / "demo"))
+    assert result.returncode == 0, result.stderr
+    assert "Nog niet gebouwd" in result.stdout
+    assert len(list((tmp_path / "demo" / "exports").iterdir())) == 60
+
+
+def test_version() -> None:
+    result = run("--version")
+    assert result.returncode == 0
+    assert result.stdout.startswith("publieksdata ")
