@@ -22,9 +22,9 @@ STATUSES = codelist("order_status").values
 
 # (visits: fixed + Poisson mean, share at the home institution, share of draws near home)
 _PATTERN = {
-    "single_venue": (1, 0.6, 1.0, 1.0),
-    "occasional": (1, 1.5, 0.3, 0.75),
-    "omnivore": (6, 10.0, 0.1, 0.5),
+    "single_venue": (1, 1.0, 1.0, 1.0),
+    "occasional": (1, 2.5, 0.3, 0.75),
+    "omnivore": (6, 12.0, 0.1, 0.5),
     "loyal_subscriber": (1, 1.5, 0.0, 0.8),  # plus subscriptions, see below
     "lapser": (2, 2.0, 0.5, 0.85),
     "newcomer": (1, 2.0, 0.5, 0.85),
