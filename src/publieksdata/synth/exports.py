@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import copy
 import io
-from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -44,17 +43,17 @@ DUPLICATE_SHARE = 0.01
 INVALID_SHARE = 0.005
 BIRTH_DATE_SHARE = 0.4  # persons who ever gave their date of birth
 
-# How a row is broken: the standard field, the reason code and the bad text per layout kind.
-_CORRUPTIONS: tuple[tuple[str, str, Callable[[Layout], str]], ...] = (
-    ("order.order_id", "missing_required", lambda lay: ""),
-    ("admission.transaction_id", "missing_required", lambda lay: ""),
-    ("performance.starts_at", "bad_date", lambda lay: "31-02-2026 20:00"),
-    ("performance.date", "bad_date", lambda lay: "31-02-2026"),
-    ("admission.visit_date", "bad_date", lambda lay: "30-02-2026"),
-    ("ticket.price_paid", "bad_amount", lambda lay: "gratis?" if lay.decimal_comma else "n/a"),
-    ("ticket.ticket_count", "bad_count", lambda lay: "0"),
-    ("order.status", "unknown_code", lambda lay: "???"),
-    ("customer.postcode", "bad_postcode", lambda lay: "1234 SS"),
+# How a row is broken: the standard field, the reason code and the bad text.
+_CORRUPTIONS: tuple[tuple[str, str, str], ...] = (
+    ("order.order_id", "missing_required", ""),
+    ("admission.transaction_id", "missing_required", ""),
+    ("performance.starts_at", "bad_date", "31-02-2026 20:00"),
+    ("performance.date", "bad_date", "31-02-2026"),
+    ("admission.visit_date", "bad_date", "30-02-2026"),
+    ("ticket.price_paid", "bad_amount", "gratis?"),
+    ("ticket.ticket_count", "bad_count", "0"),
+    ("order.status", "unknown_code", "???"),
+    ("customer.postcode", "bad_postcode", "1234 SS"),
 )
 
 
@@ -375,7 +374,7 @@ def plant_mess(layout: Layout, rows: ExportRows, rng: np.random.Generator) -> Wr
     """
     n = len(rows.visit)
     breakable = [
-        (layout.headers.index(h), REASONS.index(code), bad(layout))
+        (layout.headers.index(h), REASONS.index(code), bad)
         for src, code, bad in _CORRUPTIONS
         if (h := layout.header_of(src))
     ]
