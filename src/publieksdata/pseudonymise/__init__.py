@@ -1,0 +1,1 @@
+"""Pseudonymisation: normalise identifiers, keyed pseudonyms, keys and person linkage."""

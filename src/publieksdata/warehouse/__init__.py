@@ -1,0 +1,1 @@
+"""The warehouse: pseudonymised facts, loaded atomically per delivery (DuckDB by default)."""
