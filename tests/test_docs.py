@@ -9,7 +9,7 @@ import pytest
 import typer
 
 from publieksdata.cli import app
-from publieksdata.synth.exports import REASONS, STATUS_NAMES
+from publieksdata.synth.exports import REASONS, STATUS_NAMES, WARNINGS
 from publieksdata.synth.layouts import LAYOUTS
 from publieksdata.synth.population import GROUPS
 
@@ -48,7 +48,7 @@ def test_every_command_is_in_the_operator_guide(path: tuple[str, ...]) -> None:
 
 def test_the_synthetic_sector_is_documented_in_full() -> None:
     doc = text(DOCS / "synthetic-sector.md")
-    for name in [*LAYOUTS, *REASONS, *STATUS_NAMES, *GROUPS]:
+    for name in [*LAYOUTS, *REASONS, *WARNINGS, *STATUS_NAMES, *GROUPS]:
         assert f"`{name}`" in doc, name
     for truth in ("records.parquet", "persons.parquet", "visits.parquet", "expected.json"):
         assert f"`{truth}`" in doc

@@ -31,19 +31,15 @@ from publieksdata.synth.xlsx import CellKind, write_xlsx
 # Row status in the ground truth.
 VALID, DUPLICATE, INVALID = 0, 1, 2
 STATUS_NAMES = ("valid", "duplicate", "invalid")
-REASONS = (
-    "missing_required",
-    "bad_date",
-    "bad_amount",
-    "bad_count",
-    "unknown_code",
-    "bad_postcode",
-)
+REASONS = ("missing_required", "bad_date", "bad_amount", "bad_count", "unknown_code")
+WARNINGS = ("bad_postcode", "bad_phone", "bad_email")
 DUPLICATE_SHARE = 0.01
 INVALID_SHARE = 0.005
+BLEMISH_SHARE = 0.005
 BIRTH_DATE_SHARE = 0.4  # persons who ever gave their date of birth
 
-# How a row is broken: the standard field, the reason code and the bad text.
+# How a row is broken: the standard field, the reason code and the bad text. A broken row
+# cannot be loaded; a blemished one loses only the unusable identifier.
 _CORRUPTIONS: tuple[tuple[str, str, str], ...] = (
     ("order.order_id", "missing_required", ""),
     ("admission.transaction_id", "missing_required", ""),
@@ -53,7 +49,11 @@ _CORRUPTIONS: tuple[tuple[str, str, str], ...] = (
     ("ticket.price_paid", "bad_amount", "gratis?"),
     ("ticket.ticket_count", "bad_count", "0"),
     ("order.status", "unknown_code", "???"),
+)
+_BLEMISHES: tuple[tuple[str, str, str], ...] = (
     ("customer.postcode", "bad_postcode", "1234 SS"),
+    ("customer.phone", "bad_phone", "06-123"),
+    ("customer.email", "bad_email", "naam@"),
 )
 
 
@@ -118,6 +118,8 @@ class Written:
     status: np.ndarray  # VALID, DUPLICATE or INVALID
     reason: np.ndarray  # index into REASONS, -1 for rows that are not invalid
     column: np.ndarray  # index of the broken column, -1 for rows that are not invalid
+    warning: np.ndarray  # index into WARNINGS, -1 for rows without a blemish (or invalid)
+    warning_column: np.ndarray  # index of the blemished column, -1 for none
 
     def __len__(self) -> int:
         return len(self.visit)
@@ -367,26 +369,46 @@ def export_rows(
     return ExportRows(rows, maker.tickets(), columns)
 
 
+def _spoil(
+    layout: Layout,
+    rows: ExportRows,
+    rng: np.random.Generator,
+    chosen: np.ndarray,
+    spoils: tuple[tuple[str, str, str], ...],
+    codes: tuple[str, ...],
+) -> tuple[np.ndarray, np.ndarray]:
+    """Write a bad text into one of the layout's spoilable columns of each chosen row.
+
+    Returns per row the code (index into ``codes``) and the column index, -1 where untouched.
+    """
+    n = len(rows.visit)
+    options = [
+        (layout.headers.index(h), codes.index(code), bad)
+        for src, code, bad in spoils
+        if (h := layout.header_of(src))
+    ]
+    which = rng.integers(0, max(len(options), 1), n)
+    code = np.full(n, -1, np.int8)
+    column = np.full(n, -1, np.int8)
+    for k, (col, reason, text) in enumerate(options):
+        mask = chosen & (which == k)
+        header = layout.headers[col]
+        rows.columns[header] = pc.if_else(pa.array(mask), pa.scalar(text), rows.columns[header])
+        code[mask], column[mask] = reason, col
+    return code, column
+
+
 def plant_mess(layout: Layout, rows: ExportRows, rng: np.random.Generator) -> Written:
-    """Break a share of rows in one field each and duplicate a share of the others.
+    """Break a share of rows in one field each, blemish an identifier in a share of the
+    others and duplicate a share of the rows.
 
     The columns of ``rows`` are replaced by those of the file to write.
     """
     n = len(rows.visit)
-    breakable = [
-        (layout.headers.index(h), REASONS.index(code), bad)
-        for src, code, bad in _CORRUPTIONS
-        if (h := layout.header_of(src))
-    ]
     broken = rng.random(n) < INVALID_SHARE
-    which = rng.integers(0, len(breakable), n)
-    reason = np.full(n, -1, np.int8)
-    column = np.full(n, -1, np.int8)
-    for k, (col, code, text) in enumerate(breakable):
-        mask = broken & (which == k)
-        header = layout.headers[col]
-        rows.columns[header] = pc.if_else(pa.array(mask), pa.scalar(text), rows.columns[header])
-        reason[mask], column[mask] = code, col
+    reason, column = _spoil(layout, rows, rng, broken, _CORRUPTIONS, REASONS)
+    blemished = (rng.random(n) < BLEMISH_SHARE) & ~broken
+    warning, warning_column = _spoil(layout, rows, rng, blemished, _BLEMISHES, WARNINGS)
     copies = 1 + ((rng.random(n) < DUPLICATE_SHARE) & ~broken)
     take = np.repeat(np.arange(n), copies)
     first = np.concatenate([[True], take[1:] != take[:-1]])
@@ -400,6 +422,8 @@ def plant_mess(layout: Layout, rows: ExportRows, rng: np.random.Generator) -> Wr
         status=status,
         reason=np.where(invalid, reason[take], -1).astype(np.int8),
         column=np.where(invalid, column[take], -1).astype(np.int8),
+        warning=np.where(invalid, -1, warning[take]).astype(np.int8),
+        warning_column=np.where(invalid, -1, warning_column[take]).astype(np.int8),
     )
 
 

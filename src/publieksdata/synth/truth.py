@@ -18,7 +18,15 @@ import pyarrow.parquet as pq
 
 from publieksdata.standard.definitions import Season
 from publieksdata.synth.behaviour import CHANNELS, STATUSES, TICKET_TYPES, Visits
-from publieksdata.synth.exports import DUPLICATE, INVALID, REASONS, STATUS_NAMES, VALID, Written
+from publieksdata.synth.exports import (
+    DUPLICATE,
+    INVALID,
+    REASONS,
+    STATUS_NAMES,
+    VALID,
+    WARNINGS,
+    Written,
+)
 from publieksdata.synth.geography import Geography
 from publieksdata.synth.layouts import Layout
 from publieksdata.synth.population import GENDERS, GROUPS, Population
@@ -36,6 +44,8 @@ _RECORDS = pa.schema(
         ("status", pa.string()),
         ("reason", pa.string()),
         ("column", pa.string()),
+        ("warning", pa.string()),
+        ("warning_column", pa.string()),
     ]
 )
 
@@ -77,6 +87,8 @@ class TruthWriter:
                 "status": _names(STATUS_NAMES, written.status),
                 "reason": _names(REASONS, written.reason),
                 "column": _names(tuple(layout.headers), written.column),
+                "warning": _names(WARNINGS, written.warning),
+                "warning_column": _names(tuple(layout.headers), written.warning_column),
             },
             schema=_RECORDS,
         )
@@ -84,6 +96,8 @@ class TruthWriter:
         valid = written.status == VALID
         sold = valid & (self.visits.status[written.visit] == SOLD)
         reasons = Counter(REASONS[r] for r in written.reason[written.status == INVALID])
+        warned = valid & (written.warning >= 0)
+        warnings = Counter(WARNINGS[w] for w in written.warning[warned])
         self.valid_persons.append(np.unique(person[valid]))
         self.per_institution[institution_id] = {
             "file": file,
@@ -92,6 +106,7 @@ class TruthWriter:
             "rows_duplicate": int((written.status == DUPLICATE).sum()),
             "rows_invalid": int((written.status == INVALID).sum()),
             "invalid_by_reason": dict(sorted(reasons.items())),
+            "valid_with_warning": dict(sorted(warnings.items())),
             "persons": len(self.valid_persons[-1]),
             "visits_sold": _distinct_pairs(
                 person[sold], self.visits.performance[written.visit[sold]]
