@@ -175,7 +175,7 @@ def complete_visits(
     prog: Programme,
 ) -> Visits:
     """Choose the performance, the moment of purchase, tickets, prices, channel and status;
-    drop the sales that have not happened yet on the export date."""
+    drop the sales that have not happened yet on the export date and repeated visits."""
     rng = config.rng("purchases")
     v = len(visits)
     block = visits.institution.astype(np.int64) * config.seasons + visits.season
@@ -246,4 +246,10 @@ def complete_visits(
         status=status,
         order_key=key,
     )
-    return done.take(ordered < cutoff)
+    # A visit is a distinct (buyer, performance) pair: a second draw of the same pair goes.
+    # Subscription visits come last, so keeping the last draw keeps every series whole.
+    pair = visits.person.astype(np.int64) << 32 | perf
+    _, last = np.unique(pair[::-1], return_index=True)
+    once = np.zeros(v, bool)
+    once[v - 1 - last] = True
+    return done.take(once & (ordered < cutoff))
