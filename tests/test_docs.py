@@ -10,7 +10,7 @@ import typer
 
 from publieksdata.cli import app
 from publieksdata.synth.exports import REASONS, STATUS_NAMES, WARNINGS
-from publieksdata.synth.layouts import LAYOUTS
+from publieksdata.deliver.layouts import LAYOUTS
 from publieksdata.synth.population import GROUPS
 
 from .test_cli import command_paths

@@ -10,6 +10,7 @@ import json
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import asdict
 from pathlib import Path
 from typing import Annotated
 
@@ -20,10 +21,16 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from publieksdata import __version__
+from publieksdata.deliver.delivery import deliver_file
+from publieksdata.deliver.mapping import MappingStore, automatic, with_columns
+from publieksdata.deliver.readers import open_export
 from publieksdata.errors import PubliekError
+from publieksdata.pseudonymise.keys import DeploymentKey, init_key, load_key
+from publieksdata.settings import SETTINGS, Settings
 from publieksdata.standard.text import Language
 from publieksdata.synth.config import SCALES, SynthConfig, scale
 from publieksdata.synth.generator import SectorSummary, generate_sector
+from publieksdata.warehouse.store import Warehouse
 
 app = typer.Typer(
     help="publieksdata: privacy-by-design publieksdata voor de culturele sector / "
@@ -33,6 +40,20 @@ app = typer.Typer(
 )
 standard_app = typer.Typer(help="De datastandaard / the data standard.", no_args_is_help=True)
 app.add_typer(standard_app, name="standard")
+key_app = typer.Typer(help="De pseudonimiseringssleutel / the pseudonymisation key.",
+                      no_args_is_help=True)  # fmt: skip
+app.add_typer(key_app, name="key")
+
+DataOption = Annotated[
+    Path | None,
+    typer.Option("--data", help=f"{SETTINGS['data'].help} [env {SETTINGS['data'].env}]"),
+]
+KeyOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--key-file", help=f"{SETTINGS['key_file'].help} [env {SETTINGS['key_file'].env}]"
+    ),
+]
 
 console = Console(stderr=True)
 out = Console()
@@ -219,6 +240,137 @@ def standard_docs(
         return
     for path in write_docs(folder):
         out.print(str(path))
+
+
+@key_app.command("init")
+def key_init(key_file: KeyOption = None) -> None:
+    """Create a new deployment key file (mode 0600); refuses to overwrite one."""
+    settings = Settings.load(key_file=key_file)
+    key = init_key(settings.key_file)
+    out.print(
+        _say(
+            f"Sleutel aangemaakt in {settings.key_file}, vingerafdruk {key.fingerprint}.",
+            f"Key created in {settings.key_file}, fingerprint {key.fingerprint}.",
+        )
+    )
+
+
+@key_app.command("fingerprint")
+def key_fingerprint(key_file: KeyOption = None) -> None:
+    """Print the key's fingerprint (not secret) to compare with the warehouse's."""
+    key = load_key(Settings.load(key_file=key_file).key_file)
+    out.print(key.fingerprint)
+
+
+def _warehouse(settings: Settings) -> tuple[Warehouse, DeploymentKey]:
+    key = load_key(settings.key_file)
+    return Warehouse(settings.warehouse, key.fingerprint), key
+
+
+def _parse_map(pairs: list[str]) -> dict[str, str | None]:
+    changes: dict[str, str | None] = {}
+    for pair in pairs:
+        header, sep, target = pair.partition("=")
+        if not sep:
+            raise PubliekError(
+                "cli-map", f"Schrijf --map als 'Kolom=veld', niet '{pair}'.",
+                f"Write --map as 'Column=field', not '{pair}'.",
+            )  # fmt: skip
+        changes[header.strip()] = target.strip() or None
+    return changes
+
+
+@app.command()
+def deliver(
+    file: Annotated[
+        Path, typer.Argument(help="The export file (CSV, XLSX, XLS, ODS; gzip or zip).")
+    ],
+    institution: Annotated[
+        str, typer.Option("--institution", help="Institution code, e.g. I0001.")
+    ],
+    period: Annotated[
+        str | None,
+        typer.Option(help="Period label; a new delivery for the same period replaces the old."),
+    ] = None,
+    mapping: Annotated[
+        list[str] | None,
+        typer.Option("--map", help="Correct the mapping: 'Column=field' (repeatable)."),
+    ] = None,
+    data: DataOption = None,
+    key_file: KeyOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+) -> None:
+    """Deliver an export: read, map, validate, pseudonymise and load it, all or nothing."""
+    if not file.is_file():
+        raise PubliekError("deliver-no-file", f"Het bestand {file} bestaat niet.",
+                           f"The file {file} does not exist.")  # fmt: skip
+    settings = Settings.load(data=data, key_file=key_file)
+    store = MappingStore(settings.mappings)
+    profile = None
+    if mapping:
+        with open_export(file) as reader:
+            headers = reader.facts.headers
+        base = store.latest(institution) or automatic(headers)
+        profile = store.save(institution, with_columns(base, _parse_map(mapping)))
+    warehouse, key = _warehouse(settings)
+    with warehouse, _progress() as bar:
+        task = bar.add_task(_say("rijen", "rows"), total=None)
+        report = deliver_file(
+            file, institution, warehouse, key, mappings=store, profile=profile, period=period,
+            progress=lambda rows: bar.update(task, completed=rows),
+        )  # fmt: skip
+    if as_json:
+        out.print_json(json.dumps(asdict(report)))
+    else:
+        for line in report.lines(_language()):
+            out.print(escape(line), highlight=False)
+    if report.status == "loaded" and report.loaded == 0:
+        sys.exit(1)
+
+
+@app.command()
+def deliveries(
+    institution: Annotated[str | None, typer.Option(help="Only this institution.")] = None,
+    data: DataOption = None,
+    key_file: KeyOption = None,
+) -> None:
+    """List deliveries with their counts and status."""
+    warehouse, _ = _warehouse(Settings.load(data=data, key_file=key_file))
+    table = Table("id", _say("instelling", "institution"), _say("periode", "period"), "status",
+                  _say("ontvangen", "received"), _say("geladen", "loaded"),
+                  _say("afgewezen", "rejected"), _say("dubbel", "duplicates"))  # fmt: skip
+    with warehouse:
+        for d in warehouse.deliveries(institution):
+            counts = [f"{d.report[k]:,}" for k in ("received", "loaded", "rejected", "duplicates")]
+            table.add_row(str(d.delivery_id), d.institution_id, d.period, d.status, *counts)
+    out.print(table)
+
+
+@app.command()
+def withdraw(
+    delivery_id: Annotated[int, typer.Argument(help="The delivery to withdraw.")],
+    data: DataOption = None,
+    key_file: KeyOption = None,
+) -> None:
+    """Withdraw a delivery: its rows leave the warehouse, the record of it stays."""
+    warehouse, _ = _warehouse(Settings.load(data=data, key_file=key_file))
+    with warehouse, warehouse.transaction():
+        known = {d.delivery_id: d for d in warehouse.deliveries()}
+        if delivery_id not in known or known[delivery_id].status != "loaded":
+            raise PubliekError(
+                "withdraw-unknown",
+                f"Er is geen geladen levering {delivery_id}. Zie 'publieksdata deliveries'.",
+                f"There is no loaded delivery {delivery_id}. See 'publieksdata deliveries'.",
+            )
+        removed = warehouse.withdraw(delivery_id)
+        warehouse.log("delivery-withdrawn", known[delivery_id].institution_id,
+                      {"delivery": delivery_id, "rows": removed})  # fmt: skip
+    out.print(
+        _say(
+            f"Levering {delivery_id} ingetrokken: {removed:,} rijen verwijderd.",
+            f"Delivery {delivery_id} withdrawn: {removed:,} rows removed.",
+        )
+    )
 
 
 def _language() -> Language:

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from publieksdata.synth.generator import SectorSummary
-from publieksdata.synth.layouts import LAYOUTS, Layout
+from publieksdata.deliver.layouts import LAYOUTS, Layout
 
 from .normal import POSTCODE, norm_email, norm_phone, norm_postcode
 

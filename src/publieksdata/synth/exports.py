@@ -23,7 +23,7 @@ from publieksdata.synth import identity as ids
 from publieksdata.synth import names
 from publieksdata.synth.behaviour import CHANNELS, STATUSES, TICKET_TYPES, Visits
 from publieksdata.synth.geography import Geography
-from publieksdata.synth.layouts import XLSX_MAX_ROWS, Layout
+from publieksdata.deliver.layouts import XLSX_MAX_ROWS, Layout
 from publieksdata.synth.population import GENDERS, Population
 from publieksdata.synth.sector import Institutions, Programme
 from publieksdata.synth.xlsx import CellKind, write_xlsx

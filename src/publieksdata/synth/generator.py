@@ -32,7 +32,7 @@ from publieksdata.synth.behaviour import complete_visits, demand, plan_visits
 from publieksdata.synth.config import SynthConfig
 from publieksdata.synth.exports import Sector, Written, write_export
 from publieksdata.synth.geography import embedded_geography
-from publieksdata.synth.layouts import (
+from publieksdata.deliver.layouts import (
     LAYOUTS,
     MUSEUM_LAYOUTS,
     PERFORMING_LAYOUTS,

@@ -20,7 +20,7 @@ GROUPS = ("single_venue", "occasional", "omnivore", "loyal_subscriber", "lapser"
 GROUP_SHARE = (0.33, 0.26, 0.08, 0.06, 0.14, 0.13)
 GENDERS = ("female", "male", "other", "unknown")
 
-# Dutch postcode letters never use F, I, O, Q, U or Y, nor the pairs SA, SD and SS.
+# Letters as in most real postcodes; the pairs SA, SD and SS are never used in Dutch postcodes.
 _LETTERS = "ABCDEGHJKLMNPRSTVWXZ"
 LETTER_PAIRS = tuple(a + b for a in _LETTERS for b in _LETTERS if a + b not in {"SA", "SD", "SS"})
 EPOCH = dt.date(1970, 1, 1)
@@ -86,7 +86,10 @@ def generate_population(config: SynthConfig, geo: Geography) -> Population:
     export_day = (config.export_date - EPOCH).days
     birth_day = (export_day - age * 365.25 - rng.integers(0, 365, n)).astype(np.int32)
     phone_kind = rng.choice(3, size=n, p=(0.82, 0.14, 0.04))
-    mobile = 600_000_000 + rng.integers(10_000_000, 99_999_999, n)
+    # Dutch mobile numbers are 06-1 to 06-5 and 06-8; the other ranges are not in use.
+    mobile = (
+        600_000_000 + rng.choice([1, 2, 3, 4, 5, 8], n) * 10_000_000 + rng.integers(0, 9_999_999, n)
+    )
     landline = rng.choice([10, 20, 30, 40, 50, 70, 71, 72, 73, 76], n) * 10_000_000 + rng.integers(
         1_000_000, 9_999_999, n
     )

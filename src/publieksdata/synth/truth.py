@@ -28,7 +28,7 @@ from publieksdata.synth.exports import (
     Written,
 )
 from publieksdata.synth.geography import Geography
-from publieksdata.synth.layouts import Layout
+from publieksdata.deliver.layouts import Layout
 from publieksdata.synth.population import GENDERS, GROUPS, Population
 from publieksdata.synth.sector import Institutions, Programme
 

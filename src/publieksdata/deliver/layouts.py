@@ -1,4 +1,4 @@
-"""The export layouts of the ticketing and museum systems the generator imitates.
+"""The export layouts of known ticketing and museum systems.
 
 A layout is data: file format, delimiter, encoding, grain (one row per ticket, per order
 line or per admission), how dates and amounts are written, which standard field each

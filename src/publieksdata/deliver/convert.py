@@ -1,0 +1,396 @@
+"""Convert a batch of an export to the standard, field by field, and validate it on the way.
+
+The conversion is an ordered list of steps with one signature, each reading raw columns
+through the mapping profile and writing standard columns, problems and rejected rows into
+one :class:`Conversion`. Identifiers are normalised here and kept in memory only: the next
+step pseudonymises them and they are never written anywhere.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from publieksdata.deliver.mapping import CODED, MappingProfile
+from publieksdata.deliver.problems import CATALOGUE, Problem, ProblemLog
+from publieksdata.pseudonymise import normalise
+
+# Columns of the fact table, in order, with their Arrow types.
+FACT_SCHEMA = pa.schema(
+    [
+        ("source_row", pa.int64()),
+        ("order_id", pa.string()),
+        ("ordered_at", pa.timestamp("s")),
+        ("channel", pa.string()),
+        ("status", pa.string()),
+        ("production_title", pa.string()),
+        ("producer", pa.string()),
+        ("discipline", pa.string()),
+        ("genre", pa.string()),
+        ("starts_at", pa.timestamp("s")),
+        ("venue", pa.string()),
+        ("capacity", pa.int32()),
+        ("ticket_number", pa.string()),
+        ("ticket_count", pa.int32()),
+        ("price_paid", pa.float64()),
+        ("price_category", pa.string()),
+        ("ticket_type", pa.string()),
+        ("pc4", pa.string()),
+        ("birth_year", pa.int16()),
+        ("gender", pa.string()),
+        ("country", pa.string()),
+        ("marketing_consent", pa.bool_()),
+    ]
+)
+# Normalised identifiers: only ever in memory, pseudonymised at once.
+IDENTIFIERS = ("customer_id", "email", "phone", "initial", "name_address")
+
+
+@dataclass
+class Conversion:
+    """The state of converting one batch: raw in, standard columns and problems out."""
+
+    raw: pa.RecordBatch
+    profile: MappingProfile
+    problems: ProblemLog
+    columns: dict[str, pa.Array] = field(default_factory=dict)
+    identifiers: dict[str, pa.Array] = field(default_factory=dict)
+    rejected: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))
+
+    def __post_init__(self) -> None:
+        self.rejected = np.zeros(self.raw.num_rows, bool)
+        self.rows = self.raw.column("__row__").to_numpy()
+
+    @property
+    def n(self) -> int:
+        return int(self.raw.num_rows)
+
+    def text(self, target: str) -> pa.Array | None:
+        """The trimmed text of the column mapped to ``target``; empty cells are null."""
+        header = self.profile.header_of(target)
+        if header is None:
+            return None
+        values = pc.utf8_trim_whitespace(self.raw.column(header))
+        return pc.if_else(pc.equal(values, ""), pa.scalar(None, pa.string()), values)
+
+    def report(
+        self, mask: np.ndarray, code: str, target: str, *, show: pa.Array | None = None,
+        example: str = "", codelist: str = "",
+    ) -> None:  # fmt: skip
+        """Record a problem for each masked row; an error also rejects the row."""
+        header = self.profile.header_of(target)
+        shown = show.to_pylist() if show is not None else None
+        for i in np.flatnonzero(mask):
+            value = shown[i] if shown is not None else None
+            self.problems.add(Problem(code, int(self.rows[i]), header, value, example, codelist))
+        if CATALOGUE[code].severity == "error":
+            self.rejected |= mask
+
+
+Step = Callable[[Conversion], None]
+
+
+def _mask(values: pa.Array) -> np.ndarray:
+    return np.asarray(pc.fill_null(values, False).to_numpy(zero_copy_only=False), dtype=bool)
+
+
+def _present(values: pa.Array) -> np.ndarray:
+    return _mask(pc.is_valid(values))
+
+
+def parse_moment(values: pa.Array, fmt: str) -> tuple[pa.Array, np.ndarray]:
+    """Parse dates or date-times strictly; returns the timestamps and a mask of failures.
+
+    Arrow's parser accepts 31 February (it rolls over to March); every value that does not
+    format back to itself is therefore checked again by Python's strict parser.
+    """
+    parsed = pc.strptime(values, format=fmt, unit="s", error_is_null=True)
+    again = pc.strftime(parsed, format=fmt)
+    doubtful = _present(values) & ~_mask(pc.equal(again, values))
+    result = parsed.to_pylist() if doubtful.any() else None
+    if result is not None:
+        texts = values.to_pylist()
+        for i in np.flatnonzero(doubtful):
+            try:
+                result[i] = dt.datetime.strptime(texts[i], fmt)
+            except ValueError:
+                result[i] = None
+        parsed = pa.array(result, pa.timestamp("s"))
+    failed = _present(values) & ~_present(parsed)
+    return parsed, failed
+
+
+def _example(fmt: str) -> str:
+    return dt.datetime(2026, 11, 23, 20, 15).strftime(fmt)
+
+
+def _required(conv: Conversion, target: str, values: pa.Array | None) -> pa.Array:
+    if values is None:
+        return pa.nulls(conv.n, pa.string())
+    conv.report(~_present(values), "missing-value", target)
+    return values
+
+
+def order_fields(conv: Conversion) -> None:
+    """Order number and moment of purchase (for admissions the transaction)."""
+    order = conv.text("order.order_id")
+    target = "order.order_id"
+    if order is None:
+        order, target = conv.text("admission.transaction_id"), "admission.transaction_id"
+    conv.columns["order_id"] = _required(conv, target, order)
+    ordered = conv.text("order.ordered_at")
+    if ordered is None:
+        conv.columns["ordered_at"] = pa.nulls(conv.n, pa.timestamp("s"))
+        return
+    fmt = conv.profile.datetime_format
+    parsed, failed = parse_moment(ordered, fmt)
+    if conv.profile.kind == "ticketing":
+        conv.report(~_present(ordered), "missing-value", "order.ordered_at")
+    conv.report(failed, "bad-datetime", "order.ordered_at", show=ordered, example=_example(fmt))
+    conv.columns["ordered_at"] = parsed
+
+
+def performance_fields(conv: Conversion) -> None:
+    """What was visited and when: production, start, venue, capacity."""
+    profile = conv.profile
+    title = conv.text("production.title")
+    title_target = "production.title"
+    if title is None:
+        title, title_target = conv.text("admission.exhibition"), "admission.exhibition"
+    if profile.kind == "ticketing":
+        title = _required(conv, title_target, title)
+    conv.columns["production_title"] = title if title is not None else pa.nulls(conv.n, pa.string())
+    for column, target in (("producer", "production.producer"), ("venue", "venue.name")):
+        values = conv.text(target)
+        conv.columns[column] = values if values is not None else pa.nulls(conv.n, pa.string())
+    start, target, fmt = conv.text("performance.starts_at"), "performance.starts_at", ""
+    if start is not None:
+        fmt = profile.datetime_format
+    else:
+        day = conv.text("performance.date") or conv.text("admission.visit_date")
+        target = "performance.date" if profile.has("performance.date") else "admission.visit_date"
+        clock = conv.text("performance.time") or conv.text("admission.time_slot")
+        if day is not None and clock is not None:
+            clock = pc.fill_null(clock, "00:00" if ":" in profile.time_format else "00.00")
+            start = pc.binary_join_element_wise(day, clock, " ")
+            fmt = f"{profile.date_format} {profile.time_format}"
+        else:
+            start, fmt = day, profile.date_format
+    start = _required(conv, target, start)
+    parsed, failed = parse_moment(start, fmt)
+    code = "bad-date" if fmt == profile.date_format else "bad-datetime"
+    conv.report(failed, code, target, show=start, example=_example(fmt))
+    conv.columns["starts_at"] = parsed
+    capacity = conv.text("performance.capacity")
+    conv.columns["capacity"] = _whole(capacity, conv.n, pa.int32())
+
+
+def _whole(values: pa.Array | None, n: int, kind: pa.DataType) -> pa.Array:
+    """Whole numbers where the text is one, else null (for optional counts)."""
+    if values is None:
+        return pa.nulls(n, kind)
+    ok = pc.match_substring_regex(values, r"^\d{1,9}(\.0+)?$")
+    digits = pc.replace_substring_regex(values, r"\.0+$", "")
+    return pc.cast(pc.if_else(ok, digits, pa.scalar(None, pa.string())), kind)
+
+
+def parse_amount(values: pa.Array, decimal_comma: bool) -> pa.Array:
+    """'€ 1.234,50', '12,50', '37.50' → 1234.5, 12.5, 37.5; anything else null."""
+    text = pc.replace_substring_regex(values, r"(?i)(€|eur|\s|\x{00a0})", "")
+    if decimal_comma:
+        text = pc.replace_substring(pc.replace_substring(text, ".", ""), ",", ".")
+    else:
+        text = pc.replace_substring(text, ",", "")
+    ok = pc.match_substring_regex(text, r"^-?\d+(\.\d+)?$")
+    return pc.cast(pc.if_else(ok, text, pa.scalar(None, pa.string())), pa.float64())
+
+
+def ticket_fields(conv: Conversion) -> None:
+    """Number of tickets, amount paid, ticket number and price category."""
+    count = conv.text("ticket.ticket_count")
+    if count is None:
+        conv.columns["ticket_count"] = pa.array(np.ones(conv.n, np.int32))
+    else:
+        count = _required(conv, "ticket.ticket_count", count)
+        parsed = _whole(count, conv.n, pa.int32())
+        bad = _present(count) & ~_mask(pc.and_(pc.greater_equal(parsed, 1),
+                                               pc.less_equal(parsed, 500)))  # fmt: skip
+        conv.report(bad, "bad-count", "ticket.ticket_count", show=count)
+        conv.columns["ticket_count"] = parsed
+    price = _required(conv, "ticket.price_paid", conv.text("ticket.price_paid"))
+    amount = parse_amount(price, conv.profile.decimal_comma)
+    unreadable = _present(price) & ~_present(amount)
+    conv.report(unreadable, "bad-amount", "ticket.price_paid", show=price)
+    negative = _mask(pc.less(amount, 0))
+    conv.report(negative, "negative-amount", "ticket.price_paid", show=price)
+    conv.columns["price_paid"] = amount
+    for column, target in (
+        ("ticket_number", "ticket.ticket_number"),
+        ("price_category", "ticket.price_category"),
+    ):
+        values = conv.text(target)
+        conv.columns[column] = values if values is not None else pa.nulls(conv.n, pa.string())
+
+
+def _codes(conv: Conversion, target: str, values: pa.Array) -> tuple[pa.Array, np.ndarray]:
+    """Labels to standard codes through the profile; a mask of unknown labels."""
+    distinct = pc.unique(values).to_pylist()
+    table = {v: conv.profile.code_of(target, v) for v in distinct if v is not None}
+    labels = pa.array(list(table), pa.string())
+    codes = pa.array(list(table.values()), pa.string())
+    coded = codes.take(pc.index_in(values, value_set=labels))
+    return coded, _present(values) & ~_present(coded)
+
+
+def coded_fields(conv: Conversion) -> None:
+    """Status, channel, ticket type, genre, discipline, gender: to the standard's code lists."""
+    for column, target, required in (
+        ("status", "order.status", True),
+        ("channel", "order.channel", False),
+        ("ticket_type", "ticket.ticket_type", False),
+        ("genre", "production.genre", False),
+        ("discipline", "production.discipline", False),
+        ("gender", "customer.gender", False),
+    ):
+        values = conv.text(target)
+        if values is None:
+            conv.columns[column] = pa.nulls(conv.n, pa.string())
+            continue
+        if required:
+            values = _required(conv, target, values)
+        coded, unknown = _codes(conv, target, values)
+        code = "unknown-code" if required else "unknown-code-dropped"
+        conv.report(unknown, code, target, show=values, codelist=CODED[target])
+        conv.columns[column] = coded
+
+
+def _warn_unusable(conv: Conversion, target: str, raw: pa.Array | None, clean: pa.Array,
+                   code: str) -> None:  # fmt: skip
+    if raw is not None:
+        conv.report(_present(raw) & ~_present(clean), code, target)
+
+
+def customer_identifiers(conv: Conversion) -> None:
+    """Normalise e-mail, phone, customer number and name with address, in memory only."""
+    nulls = pa.nulls(conv.n, pa.string())
+    email_raw, phone_raw = conv.text("customer.email"), conv.text("customer.phone")
+    email = normalise.apply(normalise.email, email_raw) if email_raw is not None else nulls
+    phone = normalise.apply(normalise.phone, phone_raw) if phone_raw is not None else nulls
+    _warn_unusable(conv, "customer.email", email_raw, email, "bad-email")
+    _warn_unusable(conv, "customer.phone", phone_raw, phone, "bad-phone")
+    postcode_raw = conv.text("customer.postcode")
+    postcode = (
+        normalise.apply(normalise.postcode, postcode_raw) if postcode_raw is not None else nulls
+    )
+    _warn_unusable(conv, "customer.postcode", postcode_raw, postcode, "bad-postcode")
+    first, infix, last = _names(conv)
+    number, addition = _house(conv)
+    keys = [
+        normalise.name_key(f, i, s)
+        for f, i, s in zip(first.to_pylist(), infix.to_pylist(), last.to_pylist(), strict=True)
+    ]
+    name_key = pa.array(keys, pa.string())
+    initial = pc.utf8_slice_codeunits(name_key, 0, 1)
+    address = pc.binary_join_element_wise(
+        name_key, postcode, number, pc.fill_null(addition, ""), "|"
+    )
+    customer = conv.text("customer.customer_id")
+    conv.identifiers = {
+        "customer_id": customer if customer is not None else nulls,
+        "email": email,
+        "phone": phone,
+        "initial": initial,
+        "name_address": address,
+    }
+    conv.columns["pc4"] = pc.utf8_slice_codeunits(postcode, 0, 4)
+    nothing = ~(_present(email) | _present(phone) | _present(conv.identifiers["customer_id"])
+                | _present(address))  # fmt: skip
+    conv.report(nothing & ~conv.rejected, "no-identifier", "customer.email")
+
+
+def _names(conv: Conversion) -> tuple[pa.Array, pa.Array, pa.Array]:
+    nulls = pa.nulls(conv.n, pa.string())
+    full = conv.text("customer.full_name")
+    if full is not None:
+        first, infix, last = normalise.apply_split(normalise.split_full_name, full)
+        return first, infix, last
+    first = conv.text("customer.first_name")
+    infix = conv.text("customer.infix")
+    last = conv.text("customer.last_name") or conv.text("customer.infix_last_name")
+    return (first if first is not None else nulls, infix if infix is not None else nulls,
+            last if last is not None else nulls)  # fmt: skip
+
+
+def _house(conv: Conversion) -> tuple[pa.Array, pa.Array]:
+    line = conv.text("customer.address_line")
+    if line is not None:
+        _, number, addition = normalise.apply_split(normalise.address_line, line)
+        return number, addition
+    nulls = pa.nulls(conv.n, pa.string())
+    house = conv.text("customer.house_number")
+    if house is None:
+        return nulls, nulls
+    number, addition = normalise.apply_split(normalise.house_number, house)
+    extra = conv.text("customer.house_number_addition")
+    if extra is not None:
+        addition = pc.coalesce(addition, normalise.apply(normalise.house_number_addition, extra))
+    return number, addition
+
+
+def customer_profile(conv: Conversion) -> None:
+    """Birth year (never the date), gender, country and marketing consent."""
+    born = conv.text("customer.birth_date")
+    if born is None:
+        conv.columns["birth_year"] = pa.nulls(conv.n, pa.int16())
+    else:
+        parsed, failed = parse_moment(born, conv.profile.date_format)
+        conv.report(failed, "bad-birth-date", "customer.birth_date")
+        conv.columns["birth_year"] = pc.cast(pc.year(parsed), pa.int16())
+    country = conv.text("customer.country")
+    conv.columns["country"] = country if country is not None else pa.nulls(conv.n, pa.string())
+    consent = conv.text("customer.marketing_consent")
+    if consent is None:
+        conv.columns["marketing_consent"] = pa.nulls(conv.n, pa.bool_())
+    else:
+        words = pc.utf8_lower(consent)
+        yes = pc.is_in(words, value_set=pa.array(["ja", "j", "yes", "y", "true", "1", "x"]))
+        no = pc.is_in(words, value_set=pa.array(["nee", "n", "no", "false", "0"]))
+        conv.columns["marketing_consent"] = pc.if_else(yes, True, pc.if_else(no, False, None))
+
+
+STEPS: tuple[Step, ...] = (
+    order_fields,
+    performance_fields,
+    ticket_fields,
+    coded_fields,
+    customer_identifiers,
+    customer_profile,
+)
+
+
+def convert(raw: pa.RecordBatch, profile: MappingProfile, problems: ProblemLog,
+            steps: tuple[Step, ...] = STEPS) -> Conversion:  # fmt: skip
+    """Run the steps over one batch."""
+    conv = Conversion(raw, profile, problems)
+    for step in steps:
+        step(conv)
+    conv.columns["source_row"] = raw.column("__row__")
+    return conv
+
+
+def facts(conv: Conversion) -> pa.Table:
+    """The accepted rows as a table in :data:`FACT_SCHEMA` (no identifiers)."""
+    keep = pa.array(~conv.rejected)
+    arrays = [pc.cast(conv.columns[f.name], f.type).filter(keep) for f in FACT_SCHEMA]
+    return pa.Table.from_arrays(arrays, schema=FACT_SCHEMA)
+
+
+def accepted_identifiers(conv: Conversion) -> dict[str, pa.Array]:
+    """The normalised identifiers of the accepted rows, for pseudonymisation only."""
+    keep = pa.array(~conv.rejected)
+    return {k: v.filter(keep) for k, v in conv.identifiers.items()}

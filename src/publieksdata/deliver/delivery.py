@@ -1,0 +1,328 @@
+"""One delivery, end to end: read → map → validate → pseudonymise → link → load, atomically.
+
+Raw identifiers live only in the memory of :func:`deliver_file` for one batch at a time:
+they are normalised, pseudonymised and dropped before anything is written. The delivery
+is committed whole or not at all, and ``received = loaded + rejected + duplicates`` holds.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass, field
+from itertools import chain
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from publieksdata.deliver.convert import FACT_SCHEMA, accepted_identifiers, convert, facts
+from publieksdata.deliver.mapping import MappingProfile, MappingStore, Recognition, recognise
+from publieksdata.deliver.problems import CATALOGUE, Problem, ProblemLog
+from publieksdata.deliver.readers import ExportReader, open_export
+from publieksdata.errors import PubliekError
+from publieksdata.pseudonymise.keys import DeploymentKey
+from publieksdata.pseudonymise.linkage import link
+from publieksdata.pseudonymise.pseudonyms import Pseudonymiser
+from publieksdata.standard.text import Language
+from publieksdata.warehouse.store import Warehouse
+
+BATCH_ROWS = 200_000
+Progress = Callable[[int], None]  # rows read so far
+
+
+@dataclass
+class DeliveryReport:
+    """What happened to a delivery, for the user: counts, problems, what to do."""
+
+    institution_id: str
+    status: str  # "loaded" or "already-delivered"
+    delivery_id: int | None = None
+    profile: str = ""
+    profile_source: str = ""
+    ignored_columns: list[str] = field(default_factory=list)
+    received: int = 0
+    loaded: int = 0
+    rejected: int = 0
+    duplicates: int = 0
+    warnings: int = 0
+    persons_new: int = 0
+    persons_merged: int = 0
+    period: str = ""
+    replaced: int | None = None
+    problem_counts: dict[str, int] = field(default_factory=dict)
+    problems: list[dict[str, Any]] = field(default_factory=list)
+    problems_not_listed: int = 0
+    file: dict[str, Any] = field(default_factory=dict)
+    seconds: float = 0.0
+
+    def balanced(self) -> bool:
+        """received = loaded + rejected + duplicates: nothing is lost silently."""
+        return self.received == self.loaded + self.rejected + self.duplicates
+
+    def lines(self, language: Language = "nl") -> list[str]:
+        """A short report for people: counts first, then the first problems."""
+        nl = language == "nl"
+        if self.status == "already-delivered":
+            return [
+                f"Dit bestand is al geleverd (levering {self.delivery_id}); er is niets toegevoegd."
+                if nl
+                else f"This file was delivered before (delivery {self.delivery_id}); nothing "
+                "was added."
+            ]
+        words = (
+            ("ontvangen", "geladen", "afgewezen", "dubbel", "waarschuwingen")
+            if nl
+            else ("received", "loaded", "rejected", "duplicates", "warnings")
+        )
+        numbers = (self.received, self.loaded, self.rejected, self.duplicates, self.warnings)
+        out = [", ".join(f"{w} {n:,}" for w, n in zip(words, numbers, strict=True))]
+        if self.replaced is not None:
+            out.append(
+                f"Vervangt levering {self.replaced} voor dezelfde periode."
+                if nl
+                else f"Replaces delivery {self.replaced} for the same period."
+            )
+        if self.ignored_columns:
+            label = "Genegeerde kolommen" if nl else "Ignored columns"
+            out.append(f"{label}: {', '.join(self.ignored_columns)}")
+        out += [Problem(**p).message(language) for p in self.problems[:20]]
+        more = len(self.problems) - 20 + self.problems_not_listed
+        if more > 0:
+            out.append(f"… en nog {more:,} meldingen" if nl else f"… and {more:,} more problems")
+        return out
+
+
+def _missing_error(recognition: Recognition, path: Path) -> PubliekError:
+    """Which required fields no column provides, and which columns were not understood."""
+    need = " / ".join(" of ".join(alts) for alts in recognition.missing)
+    need_en = " / ".join(" or ".join(alts) for alts in recognition.missing)
+    ignored = ", ".join(recognition.ignored) or "-"
+    return PubliekError(
+        "mapping-incomplete",
+        f"{path.name}: deze verplichte velden vinden we niet: {need}. Niet herkende kolommen: "
+        f"{ignored}. Koppel ze met --map 'Kolom=veld' en lever opnieuw.",
+        f"{path.name}: these required fields are not found: {need_en}. Columns not "
+        f"recognised: {ignored}. Map them with --map 'Column=field' and deliver again.",
+    )
+
+
+@dataclass
+class _Batches:
+    """Counts over all batches of one delivery."""
+
+    received: int = 0
+    rejected: int = 0
+    new_persons: int = 0
+    merged: int = 0
+
+
+class _Pseudonyms:
+    """The pseudonymisers of one delivery; their keys never leave this object."""
+
+    def __init__(self, key: DeploymentKey, institution_id: str) -> None:
+        self.person = Pseudonymiser(key, "person")
+        self.customer = Pseudonymiser(key, f"customer/{institution_id}")
+
+    def keys(self, identifiers: dict[str, pa.Array]) -> dict[str, pa.Array]:
+        """Linkage keys: each a pseudonym of a kind-labelled normalised identifier."""
+
+        def labelled(kind: str, *parts: pa.Array) -> pa.Array:
+            text = pc.binary_join_element_wise(*parts, "|")
+            return self.person.many(pc.binary_join_element_wise(kind, text, ":"))
+
+        email, phone, initial = identifiers["email"], identifiers["phone"], identifiers["initial"]
+        return {
+            "email": labelled("email", email),
+            "email_initial": labelled("email_initial", email, initial),
+            "phone": labelled("phone", phone),
+            "phone_initial": labelled("phone_initial", phone, initial),
+            "name_address": labelled("name_address", identifiers["name_address"]),
+            "customer": self.customer.many(identifiers["customer_id"]),
+        }
+
+
+def _load_batches(
+    batches: Iterable[pa.RecordBatch],
+    reader: ExportReader,
+    profile: MappingProfile,
+    warehouse: Warehouse,
+    pseudonyms: _Pseudonyms,
+    delivery_id: int,
+    institution_id: str,
+    log: ProblemLog,
+    progress: Progress | None,
+) -> _Batches:
+    counts = _Batches()
+    for batch in batches:
+        conv = convert(batch, profile, log)
+        table = facts(conv)
+        keys = pseudonyms.keys(accepted_identifiers(conv))
+        del conv  # the raw batch and its identifiers go here
+        linked = link(warehouse.db, keys)
+        person = pa.array(np.where(linked.person >= 0, linked.person, 0))
+        person = pc.if_else(pa.array(linked.person >= 0), person, pa.scalar(None, pa.int64()))
+        table = table.append_column("person_id", person).append_column(
+            "customer_key", keys["customer"]
+        )
+        warehouse.insert_facts(delivery_id, institution_id, table)
+        counts.received += batch.num_rows
+        counts.rejected += batch.num_rows - table.num_rows
+        counts.new_persons += linked.new_persons
+        counts.merged += linked.merged_persons
+        if progress is not None:
+            progress(counts.received)
+    for bad in reader.bad_rows:
+        log.add(Problem(bad.code, bad.row, None))
+    counts.received += reader.bad_row_count
+    counts.rejected += reader.bad_row_count
+    return counts
+
+
+def _remove_duplicates(warehouse: Warehouse, delivery_id: int, profile: MappingProfile) -> int:
+    """Rows identical in every field (after normalisation) are one row delivered twice.
+
+    Per-ticket exports without a ticket number cannot tell a duplicate from a second
+    ticket; there identical rows count as tickets.
+    """
+    if profile.grain == "ticket" and not profile.has("ticket.ticket_number"):
+        return 0
+    fields = ", ".join(["customer_key", *(f.name for f in FACT_SCHEMA if f.name != "source_row")])
+    duplicates = int(
+        warehouse.scalar(
+            f"SELECT count(*) - count(DISTINCT ({fields})) FROM tickets WHERE delivery_id = ?",
+            [delivery_id],
+        )
+    )
+    if duplicates:
+        warehouse.db.execute(
+            "DELETE FROM tickets WHERE delivery_id = ? AND source_row IN ("
+            "SELECT source_row FROM (SELECT source_row, row_number() OVER "
+            f"(PARTITION BY {fields} ORDER BY source_row) AS n "
+            "FROM tickets WHERE delivery_id = ?) WHERE n > 1)",
+            [delivery_id, delivery_id],
+        )
+    return duplicates
+
+
+def _period(warehouse: Warehouse, delivery_id: int) -> str:
+    first, last = warehouse.db.execute(
+        "SELECT min(starts_at)::DATE, max(starts_at)::DATE FROM tickets WHERE delivery_id = ?",
+        [delivery_id],
+    ).fetchall()[0]
+    return f"{first}..{last}"
+
+
+def deliver_file(
+    path: Path,
+    institution_id: str,
+    warehouse: Warehouse,
+    key: DeploymentKey,
+    *,
+    mappings: MappingStore | None = None,
+    profile: MappingProfile | None = None,
+    period: str | None = None,
+    progress: Progress | None = None,
+) -> DeliveryReport:
+    """Deliver one export file for one institution; all of it is loaded or none of it."""
+    started = time.perf_counter()
+    saved = mappings.latest(institution_id) if mappings is not None else None
+    with open_export(path) as reader:
+        file_facts = reader.facts
+        earlier = warehouse.find_delivery(institution_id, sha256=file_facts.sha256)
+        if earlier is not None:
+            warehouse.log("delivery-repeated", institution_id, {"delivery": earlier.delivery_id})
+            return DeliveryReport(institution_id, "already-delivered", earlier.delivery_id)
+        batches = reader.batches(BATCH_ROWS)
+        first = next(batches, None)
+        if profile is not None:
+            recognition = Recognition(profile, "given", (), tuple(profile.missing()))
+        else:
+            recognition = recognise(file_facts.headers, first, saved)
+        if not recognition.complete:
+            raise _missing_error(recognition, path)
+        log = ProblemLog()
+        with warehouse.transaction():
+            delivery_id = warehouse.next_delivery_id()
+            counts = _load_batches(
+                chain([first] if first is not None else [], batches),
+                reader,
+                recognition.profile,
+                warehouse,
+                _Pseudonyms(key, institution_id),
+                delivery_id,
+                institution_id,
+                log,
+                progress,
+            )
+            duplicates = _remove_duplicates(warehouse, delivery_id, recognition.profile)
+            chosen_period = period or _period(warehouse, delivery_id)
+            previous = warehouse.find_delivery(institution_id, period=chosen_period)
+            if previous is not None:
+                warehouse.withdraw(previous.delivery_id, status="replaced", replaced_by=delivery_id)
+            report = _report(
+                institution_id, delivery_id, recognition, counts, duplicates, log,
+                chosen_period, previous.delivery_id if previous else None, asdict(file_facts),
+            )  # fmt: skip
+            report.seconds = round(time.perf_counter() - started, 3)
+            _record(warehouse, report, file_facts.sha256)
+    if mappings is not None and recognition.source == "automatic":
+        mappings.save(institution_id, recognition.profile)
+    return report
+
+
+def _report(
+    institution_id: str,
+    delivery_id: int,
+    recognition: Recognition,
+    counts: _Batches,
+    duplicates: int,
+    log: ProblemLog,
+    period: str,
+    replaced: int | None,
+    file_facts: dict[str, Any],
+) -> DeliveryReport:
+    warnings = sum(
+        n for (code, _), n in log.counts.items() if CATALOGUE[code].severity == "warning"
+    )
+    by_code: dict[str, int] = {}
+    for (code, _), n in log.counts.items():
+        by_code[code] = by_code.get(code, 0) + n
+    return DeliveryReport(
+        institution_id=institution_id,
+        status="loaded",
+        delivery_id=delivery_id,
+        profile=recognition.profile.name,
+        profile_source=recognition.source,
+        ignored_columns=list(recognition.ignored),
+        received=counts.received,
+        loaded=counts.received - counts.rejected - duplicates,
+        rejected=counts.rejected,
+        duplicates=duplicates,
+        warnings=warnings,
+        persons_new=counts.new_persons,
+        persons_merged=counts.merged,
+        period=period,
+        replaced=replaced,
+        problem_counts=by_code,
+        problems=[asdict(p) for p in log.details],
+        problems_not_listed=log.not_listed,
+        file={k: v for k, v in file_facts.items() if k != "headers"},
+    )
+
+
+def _record(warehouse: Warehouse, report: DeliveryReport, sha256: str) -> None:
+    warehouse.db.execute(
+        "INSERT INTO deliveries VALUES (?, ?, ?, ?, ?, 'loaded', NULL, ?)",
+        [report.delivery_id, report.institution_id, sha256, report.period,
+         dt.datetime.now(dt.UTC).replace(tzinfo=None), json.dumps(asdict(report))],
+    )  # fmt: skip
+    warehouse.log(
+        "delivery-loaded",
+        report.institution_id,
+        {"delivery": report.delivery_id, "received": report.received, "loaded": report.loaded},
+    )

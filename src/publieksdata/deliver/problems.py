@@ -1,0 +1,139 @@
+"""The catalogue of problems a delivery can have, with stable codes, in Dutch and English.
+
+One catalogue serves the CLI, the API, the web app and the docs. A problem says where
+(row and column) and what to do, and never repeats the value of an identifying field; for
+other fields the value may be shown, because it helps and reveals nobody.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Literal
+
+from publieksdata.standard.text import Language, Text
+
+Severity = Literal["error", "warning"]
+MAX_DETAILS = 1000  # problems listed one by one; beyond that only counted
+
+
+@dataclass(frozen=True)
+class ProblemType:
+    """One kind of problem: an error rejects the row, a warning drops only the value."""
+
+    code: str
+    severity: Severity
+    title: Text
+    advice: Text
+
+
+def _p(code: str, severity: Severity, nl: str, en: str, do_nl: str, do_en: str) -> ProblemType:
+    return ProblemType(code, severity, Text(nl, en), Text(do_nl, do_en))
+
+
+CATALOGUE: dict[str, ProblemType] = {
+    p.code: p
+    for p in (
+        _p("missing-value", "error", "dit verplichte veld is leeg", "this required field is empty",
+           "Vul het veld in het kassasysteem in en lever opnieuw.",
+           "Fill in the field in the ticketing system and deliver again."),
+        _p("bad-datetime", "error", "dit is geen geldige datum en tijd",
+           "this is not a valid date and time",
+           "Controleer de datum; verwacht wordt bijvoorbeeld {example}.",
+           "Check the date; expected is for example {example}."),
+        _p("bad-date", "error", "dit is geen geldige datum", "this is not a valid date",
+           "Controleer de datum; verwacht wordt bijvoorbeeld {example}.",
+           "Check the date; expected is for example {example}."),
+        _p("bad-amount", "error", "dit is geen bedrag", "this is not an amount",
+           "Schrijf bedragen als 12,50 of 12.50, zonder tekst.",
+           "Write amounts as 12.50 or 12,50, without text."),
+        _p("negative-amount", "error", "een bedrag kan niet negatief zijn",
+           "an amount cannot be negative",
+           "Lever terugbetalingen als status 'terugbetaald', niet als negatief bedrag.",
+           "Deliver refunds with status 'refunded', not as a negative amount."),
+        _p("bad-count", "error", "dit is geen aantal kaarten tussen 1 en 500",
+           "this is not a number of tickets between 1 and 500",
+           "Gebruik een heel getal vanaf 1.", "Use a whole number from 1."),
+        _p("unknown-code", "error", "deze waarde komt niet voor in de codelijst",
+           "this value is not in the code list",
+           "Voeg de waarde toe aan de koppeling of gebruik een code uit {codelist}.",
+           "Add the value to the mapping or use a code from {codelist}."),
+        _p("unknown-code-dropped", "warning", "deze waarde is onbekend en is weggelaten",
+           "this value is unknown and was left out",
+           "Voeg de waarde toe aan de koppeling als die telt; zie {codelist}.",
+           "Add the value to the mapping if it matters; see {codelist}."),
+        _p("bad-postcode", "warning", "dit is geen Nederlandse postcode (verwacht 1234 AB)",
+           "this is not a Dutch postcode (expected 1234 AB)",
+           "De rij is geladen zonder postcode; verbeter de postcode in het kassasysteem.",
+           "The row was loaded without postcode; correct it in the ticketing system."),
+        _p("bad-phone", "warning", "dit is geen bruikbaar telefoonnummer",
+           "this is not a usable phone number",
+           "De rij is geladen zonder telefoonnummer.", "The row was loaded without phone number."),
+        _p("bad-email", "warning", "dit is geen geldig e-mailadres",
+           "this is not a valid e-mail address",
+           "De rij is geladen zonder e-mailadres.", "The row was loaded without e-mail address."),
+        _p("bad-birth-date", "warning", "dit is geen geldige geboortedatum",
+           "this is not a valid date of birth",
+           "De rij is geladen zonder geboortejaar.", "The row was loaded without birth year."),
+        _p("no-identifier", "warning", "deze rij heeft geen e-mail, telefoon, klantnummer of "
+           "naam en adres", "this row has no e-mail, phone, customer number or name and address",
+           "De verkoop telt mee, maar de koper kan niet als bezoeker worden herkend.",
+           "The sale counts, but the buyer cannot be recognised as a visitor."),
+        _p("row-too-many-columns", "error", "deze rij heeft meer kolommen dan de kopregel",
+           "this row has more columns than the header",
+           "Controleer scheidingstekens en aanhalingstekens in de export.",
+           "Check delimiters and quotes in the export."),
+        _p("row-too-few-columns", "error", "deze rij heeft minder kolommen dan de kopregel",
+           "this row has fewer columns than the header",
+           "Controleer scheidingstekens en aanhalingstekens in de export.",
+           "Check delimiters and quotes in the export."),
+    )
+}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One problem at one place; ``value`` only for non-identifying fields."""
+
+    code: str
+    row: int  # spreadsheet row: the header is row 1
+    column: str | None
+    value: str | None = None
+    example: str = ""
+    codelist: str = ""
+
+    @property
+    def type(self) -> ProblemType:
+        return CATALOGUE[self.code]
+
+    def message(self, language: Language = "nl") -> str:
+        """'rij 1.204, kolom 'Postcode': dit is geen Nederlandse postcode (verwacht 1234 AB)'"""
+        where = f"rij {self.row:,}".replace(",", ".") if language == "nl" else f"row {self.row:,}"
+        if self.column is not None:
+            where += f", {'kolom' if language == 'nl' else 'column'} '{self.column}'"
+        shown = f" ('{self.value}')" if self.value else ""
+        advice = self.type.advice(language).format(example=self.example, codelist=self.codelist)
+        return f"{where}: {self.type.title(language)}{shown}. {advice}"
+
+
+@dataclass
+class ProblemLog:
+    """All problems of a delivery: counted in full, listed up to ``limit``."""
+
+    limit: int = MAX_DETAILS
+    counts: Counter[tuple[str, str | None]] = field(default_factory=Counter)
+    details: list[Problem] = field(default_factory=list)
+
+    def add(self, problem: Problem) -> None:
+        self.counts[(problem.code, problem.column)] += 1
+        if len(self.details) < self.limit:
+            self.details.append(problem)
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+    @property
+    def not_listed(self) -> int:
+        """How many problems are counted but not listed ('… and N more')."""
+        return self.total - len(self.details)

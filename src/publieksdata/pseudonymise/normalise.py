@@ -1,0 +1,570 @@
+"""Identifier normalisation, specification ``n1`` (docs/normalisation.md).
+
+One person must give the same pseudonym at every institution, so every identifier is put
+into one canonical form before it is hashed. The rules are versioned: a stored pseudonym is
+only comparable with pseudonyms made under the same ``NORMALISATION_VERSION``.
+
+Every function is pure, takes one raw value and returns the canonical string, or ``None``
+when the value is empty or unusable. They never raise on bad input and never log, so an
+identifier cannot leak into an error message or a log line (guarantee G1).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Callable, Sequence
+from typing import Any, NamedTuple
+
+import phonenumbers
+import pyarrow as pa
+import pyarrow.compute as pc
+
+NORMALISATION_VERSION = "n1"
+
+# Invisible characters that survive copy and paste from web pages and spreadsheets.
+_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"), None)
+
+# ---------------------------------------------------------------------------------------
+# e-mail
+# ---------------------------------------------------------------------------------------
+
+GMAIL_DOMAINS = frozenset({"gmail.com", "googlemail.com"})
+"""Google ignores dots and a ``+tag`` in the local part; googlemail.com is the same mailbox."""
+
+PLUS_TAG_DOMAINS = frozenset(
+    {
+        # Microsoft consumer mail (Outlook.com) supports plus addressing on all its domains.
+        "outlook.com",
+        "hotmail.com",
+        "hotmail.nl",
+        "live.com",
+        "live.nl",
+        "msn.com",
+        # Apple iCloud Mail delivers user+tag to user.
+        "icloud.com",
+        "me.com",
+        "mac.com",
+        # Proton Mail documents "+aliases".
+        "protonmail.com",
+        "protonmail.ch",
+        "proton.me",
+        "pm.me",
+        # Fastmail documents plus addressing.
+        "fastmail.com",
+    }
+)
+"""Domains whose provider documents that ``user+tag`` is delivered to ``user``.
+
+Elsewhere a ``+`` may be an ordinary character of a distinct mailbox, and two persons merged
+by mistake are worse than one person missed, so the tag stays.
+"""
+
+_MAX_EMAIL = 254
+_LOCAL = re.compile(
+    r'[^\s"(),.:;<>@\[\\\]\x00-\x1f\x7f]+(?:\.[^\s"(),.:;<>@\[\\\]\x00-\x1f\x7f]+)*'
+)
+_DOMAIN = re.compile(r"(?:[^\W_](?:[\w-]{0,61}[^\W_])?\.)+(?:[^\W\d_]{2,63}|xn--[a-z0-9-]{1,59})")
+
+
+def email(value: str | None) -> str | None:
+    """The canonical e-mail address: NFC, trimmed, lower case, provider rules applied."""
+    if not isinstance(value, str):
+        return None
+    text = value
+    if not text.isascii():
+        text = unicodedata.normalize("NFC", text.translate(_INVISIBLE))
+    text = text.strip().lower()
+    if text.endswith(">") and "<" in text:  # 'Jan Jansen <jan@example.nl>'
+        text = text[text.rindex("<") + 1 : -1].strip()
+    if text.startswith("mailto:"):
+        text = text[7:].strip()
+    if not text or len(text) > _MAX_EMAIL or text.count("@") != 1:
+        return None
+    local, domain = text.split("@")
+    domain = domain.rstrip(".")  # a trailing dot ends a sentence or a fully qualified name
+    if len(local) > 64 or not _LOCAL.fullmatch(local) or not _DOMAIN.fullmatch(domain):
+        return None
+    if domain in GMAIL_DOMAINS:
+        local = local.split("+", 1)[0].replace(".", "")
+        domain = "gmail.com"
+    elif domain in PLUS_TAG_DOMAINS:
+        local = local.split("+", 1)[0]
+    if not local:
+        return None
+    result = f"{local}@{domain}"
+    return result if result.isascii() else unicodedata.normalize("NFC", result)
+
+
+# ---------------------------------------------------------------------------------------
+# phone
+# ---------------------------------------------------------------------------------------
+
+_MAX_PHONE = 64
+# Separators phonenumbers also ignores: spaces, dashes of every kind, dots, slashes, brackets.
+_PHONE_SEPARATORS = dict.fromkeys(
+    map(ord, " \t-./()[]~\u00a0\u2007\u202f\u2010\u2011\u2012\u2013\u2014\u2015\u2212\u30fc"),
+    None,
+)
+_PHONE_SEPARATORS.update(_INVISIBLE)
+_HAS_LETTER = re.compile(r"[^\W\d_]")
+_PHONE_LABEL = re.compile(r"\s*(?:tel(?:efoon)?|phone|mob(?:iel)?|gsm)\s*[.:]?\s*", re.I)
+_PHONE_NOTE = re.compile(r"\s*(?:\([^()\d]*\)|[^\W\d_][^\d()]*)\s*$")
+
+
+def _dutch_fast_pattern() -> re.Pattern[str]:
+    """Dutch fixed-line and mobile numbers as phonenumbers' own metadata describes them.
+
+    Taking the patterns from the metadata makes the fast path agree with phonenumbers by
+    construction (and the tests check it); without metadata nothing takes the fast path.
+    """
+    metadata = phonenumbers.PhoneMetadata.metadata_for_region("NL")
+    descs = (metadata.fixed_line, metadata.mobile) if metadata is not None else ()
+    patterns = [d.national_number_pattern for d in descs if d and d.national_number_pattern]
+    return re.compile("|".join(f"(?:{p})" for p in patterns) or "(?!)", re.ASCII)
+
+
+_NL_FAST = _dutch_fast_pattern()
+_PERSONAL_TYPES = frozenset(
+    {
+        phonenumbers.PhoneNumberType.FIXED_LINE,
+        phonenumbers.PhoneNumberType.MOBILE,
+        phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE,
+        phonenumbers.PhoneNumberType.VOIP,
+        phonenumbers.PhoneNumberType.PAGER,
+        phonenumbers.PhoneNumberType.PERSONAL_NUMBER,
+    }
+)
+"""Number types that can belong to one person; toll-free, premium and shared numbers of a
+company would merge all its customers."""
+
+
+def phone(value: str | None, default_region: str = "NL") -> str | None:
+    """The number in E.164 ('+31612345678'); national notations are read for ``default_region``."""
+    if not isinstance(value, str) or not value or len(value) > _MAX_PHONE:
+        return None
+    text = value if value.isascii() else unicodedata.normalize("NFKC", value)
+    if _HAS_LETTER.search(text):
+        text = _strip_phone_notes(text)
+        if _HAS_LETTER.search(text):
+            return None  # an extension, a second number or prose: not one personal number
+    fast = _phone_fast(text, default_region)
+    return fast if fast is not None else _phone_library(text, default_region)
+
+
+def _strip_phone_notes(text: str) -> str:
+    """Drop a leading label ('tel:') and a trailing note ('(mobiel)', 'werk')."""
+    label = _PHONE_LABEL.match(text)
+    if label:
+        text = text[label.end() :]
+    return _PHONE_NOTE.sub("", text)
+
+
+def _phone_fast(text: str, region: str) -> str | None:
+    """E.164 for the common Dutch notations without phonenumbers; None means 'ask phonenumbers'."""
+    compact = text.translate(_PHONE_SEPARATORS)
+    if compact.startswith("+31"):
+        nsn = compact[3:]
+    elif region != "NL":
+        return None
+    elif compact.startswith("0031"):
+        nsn = compact[4:]
+    elif compact.startswith("00"):
+        return None  # another country's international prefix
+    elif compact.startswith("0"):
+        nsn = compact[1:]
+    elif len(compact) == 11 and compact.startswith("31"):
+        nsn = compact[2:]  # '31612345678': the plus lost in a spreadsheet
+    else:
+        nsn = compact  # '612345678': the leading zero lost in a spreadsheet
+    if nsn.startswith("0"):
+        nsn = nsn[1:]  # '+31 (0)6 ...': the trunk prefix written after the country code
+    if len(nsn) == 9 and nsn.isdigit() and nsn.isascii() and _NL_FAST.fullmatch(nsn):
+        return "+31" + nsn
+    return None
+
+
+def _phone_library(text: str, region: str) -> str | None:
+    """E.164 through phonenumbers, for foreign and unusual numbers."""
+    try:
+        number = phonenumbers.parse(text, region)
+        if number.extension or not phonenumbers.is_valid_number(number):
+            return None
+        if phonenumbers.number_type(number) not in _PERSONAL_TYPES:
+            return None
+        result: str = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    except Exception:  # the library's messages may quote the number: never let them out
+        return None
+    return result
+
+
+# ---------------------------------------------------------------------------------------
+# postcode
+# ---------------------------------------------------------------------------------------
+
+UNUSED_LETTER_PAIRS = frozenset({"SA", "SD", "SS"})
+"""PostNL never issues these letter pairs (associations with the German occupation)."""
+
+_POSTCODE = re.compile(r"(?:NL\s*-?\s*)?([1-9][0-9]{3})\s*-?\s*([A-Z]{2})", re.ASCII)
+_PC4 = re.compile(r"(?:NL\s*-?\s*)?([1-9][0-9]{3})", re.ASCII)
+_MAX_POSTCODE = 24
+
+
+def postcode(value: str | None) -> str | None:
+    """The Dutch postcode as '1234 AB', or None for anything PostNL cannot have issued."""
+    if not isinstance(value, str) or len(value) > _MAX_POSTCODE:
+        return None
+    text = value if value.isascii() else unicodedata.normalize("NFKC", value.translate(_INVISIBLE))
+    match = _POSTCODE.fullmatch(text.strip().upper())
+    if match is None or match[2] in UNUSED_LETTER_PAIRS:
+        return None
+    return f"{match[1]} {match[2]}"
+
+
+def pc4(value: str | None) -> str | None:
+    """The four digits of a valid postcode; a bare '1234' is accepted too."""
+    full = postcode(value)
+    if full is not None:
+        return full[:4]
+    if not isinstance(value, str) or len(value) > _MAX_POSTCODE:
+        return None
+    text = value if value.isascii() else unicodedata.normalize("NFKC", value.translate(_INVISIBLE))
+    match = _PC4.fullmatch(text.strip().upper())
+    return match[1] if match else None
+
+
+# ---------------------------------------------------------------------------------------
+# text folding shared by names, streets and house number additions
+# ---------------------------------------------------------------------------------------
+
+# Letters that Unicode does not decompose into a base letter plus accent.
+_FOLD = str.maketrans(
+    {
+        "ł": "l",
+        "ı": "i",
+        "ß": "ss",
+        "ø": "o",
+        "æ": "ae",
+        "œ": "oe",
+        "đ": "d",
+        "ð": "d",
+        "þ": "th",
+        "ħ": "h",
+        "ŧ": "t",
+        "ŋ": "n",
+        "ĸ": "k",
+    }
+)
+_APOSTROPHE_CHARS = "'’‘`´ʼʻ′"
+_APOSTROPHES = dict.fromkeys(map(ord, _APOSTROPHE_CHARS), None)
+
+
+def _fold(text: str) -> str:
+    """Lower case without diacritics or apostrophes ('Renée' → 'renee', "'t" → 't')."""
+    if text.isascii():
+        return text.translate(_APOSTROPHES).lower()
+    text = unicodedata.normalize("NFKD", text.translate(_INVISIBLE))
+    text = "".join(ch for ch in text if not unicodedata.combining(ch)).casefold()
+    text = unicodedata.normalize("NFKD", text.translate(_FOLD).translate(_APOSTROPHES))
+    return "".join(ch for ch in text if not unicodedata.combining(ch))
+
+
+# ---------------------------------------------------------------------------------------
+# house number and address line
+# ---------------------------------------------------------------------------------------
+
+_MAX_ADDRESS = 200
+_MAX_ADDITION = 10
+_HOUSE_NUMBER = re.compile(r"0*([1-9][0-9]{0,4})(?![0-9])(.*)", re.S)
+_ADDITION_SEPARATORS = re.compile(r"[\s\-/.,_()'\"]+")
+_NUMBER_START = re.compile(r"(?<![0-9])[0-9]")
+_NOT_ALNUM = re.compile(r"[\W_]+")
+
+
+def house_number(value: str | None) -> tuple[str | None, str | None]:
+    """Split '12-A' into ('12', 'A'); the addition is upper case without separators."""
+    if not isinstance(value, str) or len(value) > _MAX_ADDRESS:
+        return None, None
+    match = _HOUSE_NUMBER.fullmatch(value.strip())
+    if match is None:
+        return None, None
+    number, rest = match[1], match[2]
+    if rest == ".0":  # '12.0': the number went through a spreadsheet as a float
+        return number, None
+    addition = _addition(rest)
+    if addition is None:
+        return None, None
+    return number, addition or None
+
+
+def house_number_addition(value: str | None) -> str | None:
+    """A separate addition column ('a', '-1', '2-hoog') in the form house_number() gives."""
+    if not isinstance(value, str) or len(value) > _MAX_ADDRESS:
+        return None
+    return _addition(value) or None
+
+
+def _addition(text: str) -> str | None:
+    """'' for no addition, None for one that cannot be an addition ('#3', 'achterhuisbovenin')."""
+    addition = _ADDITION_SEPARATORS.sub("", _fold(text)).upper()
+    if not addition:
+        return ""
+    if len(addition) > _MAX_ADDITION or not (addition.isascii() and addition.isalnum()):
+        return None
+    return addition
+
+
+def address_line(value: str | None) -> tuple[str | None, str | None, str | None]:
+    """Split 'Kerkstraat 12 A' into street, number and addition; streets may start with a digit."""
+    if not isinstance(value, str) or len(value) > _MAX_ADDRESS:
+        return None, None, None
+    if not value.isascii():  # '²' or '４' must not hide a digit from the search below
+        value = unicodedata.normalize("NFKC", value)
+    for match in _NUMBER_START.finditer(value):
+        street = _street(value[: match.start()])
+        if street is None:
+            continue  # '2e Jan Steenstraat 4': the first digits belong to the street
+        number, addition = house_number(value[match.start() :])
+        if number is None:
+            return None, None, None
+        return street, number, addition
+    return None, None, None
+
+
+def _street(text: str) -> str | None:
+    """A street name for matching: folded, punctuation as single spaces; None without letters."""
+    folded = _NOT_ALNUM.sub(" ", _fold(text)).strip()
+    if not _HAS_LETTER.search(folded):
+        return None
+    return " ".join(folded.split())
+
+
+# ---------------------------------------------------------------------------------------
+# names
+# ---------------------------------------------------------------------------------------
+
+_MAX_NAME = 300
+_NOT_LETTER = re.compile(r"[\W\d_]+")
+
+TUSSENVOEGSELS = frozenset(
+    {
+        "van",
+        "de",
+        "der",
+        "den",
+        "het",
+        "t",  # 't
+        "s",  # 's
+        "te",
+        "ter",
+        "ten",
+        "in",
+        "op",
+        "onder",
+        "over",
+        "aan",
+        "bij",
+        "uit",
+        "uijt",
+        "voor",
+        "vanden",
+        "vander",
+        "la",
+        "le",
+        "les",
+        "du",
+        "des",
+        "da",
+        "di",
+        "del",
+        "della",
+        "dos",
+        "das",
+        "von",
+        "vom",
+        "zum",
+        "zur",
+        "zu",
+        "am",
+        "im",
+        "auf",
+        "aus",
+        "dem",
+    }
+)
+"""Words of Dutch and foreign tussenvoegsels after :func:`name` (so "'t" is 't'); a run of
+them forms one tussenvoegsel: 'van der', "van 't", 'in het', 'op de', 'de la', 'von der'."""
+
+TITLES = frozenset({"dhr", "mevr", "mw", "mevrouw", "heer", "mr", "dr", "drs", "ir", "ing", "prof"})
+"""Salutations and titles dropped at the start of a full name ('Dhr.', 'De heer', 'Mr.')."""
+
+
+def name(value: str | None) -> str | None:
+    """A name part for matching: ASCII-folded lower case words; punctuation separates words."""
+    if not isinstance(value, str) or len(value) > _MAX_NAME:
+        return None
+    words = _NOT_LETTER.sub(" ", _fold(value)).split()
+    return " ".join(words) if words else None
+
+
+class _Token(NamedTuple):
+    word: str  # normalised; may hold several words ('jansen de' from 'Jansen-de')
+    initial: bool  # 'J.', 'T.' or 'T': never a tussenvoegsel
+    compound: bool  # 'Jansen-van': a double surname starts here
+
+
+def _tokens(text: str) -> list[_Token]:
+    """Whitespace-separated name words; "'t" is a tussenvoegsel, 'T' and 'T.' are initials."""
+    tokens = []
+    for raw in text.split():
+        word = name(raw)
+        if word is not None:
+            initial = raw.endswith(".") or (
+                len(word) == 1 and not any(ch in _APOSTROPHE_CHARS for ch in raw)
+            )
+            tokens.append(_Token(word, initial, "-" in raw.strip("-")))
+    return tokens
+
+
+def _is_infix(token: _Token) -> bool:
+    return not token.initial and token.word in TUSSENVOEGSELS
+
+
+def _leading_infix(tokens: list[_Token]) -> int:
+    """How many tokens at the start are tussenvoegsel words."""
+    count = 0
+    while count < len(tokens) and _is_infix(tokens[count]):
+        count += 1
+    return count
+
+
+def _trailing_infix(tokens: list[_Token]) -> int:
+    """How many tokens at the end are tussenvoegsel words, leaving at least one other token."""
+    count = 0
+    while count < len(tokens) - 1 and _is_infix(tokens[-1 - count]):
+        count += 1
+    return count if count < len(tokens) and not _is_infix(tokens[0]) else 0
+
+
+def _strip_titles(tokens: list[_Token], keep_one: bool = True) -> list[_Token]:
+    """Drop leading salutations; a full name keeps its last word ('De Heer' is a surname)."""
+    start, end = 0, len(tokens) - 1 if keep_one else len(tokens)
+    while start < end:
+        word = tokens[start].word
+        if word in TITLES or (
+            word == "de" and start + 1 < len(tokens) and tokens[start + 1].word == "heer"
+        ):
+            start += 1
+        else:
+            break
+    return tokens[start:]
+
+
+def _join(tokens: Sequence[_Token]) -> str | None:
+    return " ".join(t.word for t in tokens) or None
+
+
+def split_full_name(value: str | None) -> tuple[str | None, str | None, str | None]:
+    """First name(s), tussenvoegsel and last name from one field, each normalised by name().
+
+    Best effort: 'Jan van der Berg', 'J. van der Berg', 'Berg, Jan van der', 'Berg van der, Jan'.
+    """
+    if not isinstance(value, str) or len(value) > _MAX_NAME:
+        return None, None, None
+    if "," in value:
+        left, right = value.split(",", 1)
+        return _split_inverted(_tokens(left), _strip_titles(_tokens(right)))
+    tokens = _strip_titles(_tokens(value))
+    if len(tokens) <= 1:
+        return None, None, _join(tokens)
+    lead = _leading_infix(tokens)
+    if 0 < lead < len(tokens):  # 'van der Berg': no first name given
+        return None, _join(tokens[:lead]), _join(tokens[lead:])
+    for i in range(1, len(tokens)):
+        run = _leading_infix(tokens[i:])
+        if 0 < run < len(tokens) - i:
+            return _join(tokens[:i]), _join(tokens[i : i + run]), _join(tokens[i + run :])
+        if tokens[i].compound:  # 'Marie Jansen-van der Berg'
+            return _join(tokens[:i]), None, _join(tokens[i:])
+    return _join(tokens[:-1]), None, _join(tokens[-1:])
+
+
+def _split_inverted(
+    last: list[_Token], first: list[_Token]
+) -> tuple[str | None, str | None, str | None]:
+    """'Berg, Jan van der', 'Berg van der, Jan', 'van der Berg, Jan' and 'Berg, van der, Jan'."""
+    if (run := _trailing_infix(first)) and run < len(first):
+        return _join(first[:-run]), _join(first[-run:]), _join(last)
+    if (run := _leading_infix(first)) and run < len(first):
+        return _join(first[run:]), _join(first[:run]), _join(last)
+    if run := _trailing_infix(last):
+        return _join(first), _join(last[-run:]), _join(last[:-run])
+    if (run := _leading_infix(last)) and run < len(last):
+        return _join(first), _join(last[:run]), _join(last[run:])
+    return _join(first), None, _join(last)
+
+
+def name_key(first: str | None, infix: str | None, last: str | None) -> str | None:
+    """Matching key 'j|vanderberg': first initial and the whole last name with its infix.
+
+    The same for 'J.' + 'van der Berg', 'Jan' + 'VAN DER' + 'BERG' and 'Jan' + 'Berg, van der';
+    None without a last name or a first initial.
+    """
+    last_tokens = _last_name_tokens(last)
+    first_tokens = _strip_titles(_tokens(first), keep_one=False) if isinstance(first, str) else []
+    if not last_tokens or not first_tokens:
+        return None
+    infix_tokens = _tokens(infix) if isinstance(infix, str) else []
+    if not infix_tokens and (run := _trailing_infix(first_tokens)):  # first = 'Jan van der'
+        infix_tokens = first_tokens[-run:]
+    infix_words = " ".join(t.word for t in infix_tokens).split()
+    last_words = " ".join(t.word for t in last_tokens).split()
+    if last_words[: len(infix_words)] != infix_words:  # the infix may already be in 'last'
+        last_words = infix_words + last_words
+    return f"{first_tokens[0].word[0]}|{''.join(last_words)}"
+
+
+def _last_name_tokens(last: str | None) -> list[_Token]:
+    """A last name with its infix in front: 'Berg, van der' and 'Berg van der' → van der berg."""
+    if not isinstance(last, str) or len(last) > _MAX_NAME:
+        return []
+    if "," in last:
+        left, right = last.split(",", 1)
+        tokens = _tokens(right) + _tokens(left)
+    else:
+        tokens = _tokens(last)
+    if run := _trailing_infix(tokens):
+        tokens = tokens[-run:] + tokens[:-run]
+    return tokens
+
+
+# ---------------------------------------------------------------------------------------
+# whole columns
+# ---------------------------------------------------------------------------------------
+
+
+def apply(fn: Callable[[str], str | None], values: Any) -> pa.Array:
+    """Normalise a string column by calling ``fn`` once per distinct value; nulls stay null."""
+    encoded = _dictionary_encode(values)
+    mapped = pa.array([fn(v) for v in encoded.dictionary.to_pylist()], pa.string())
+    return mapped.take(encoded.indices)
+
+
+def apply_split(
+    fn: Callable[[str | None], tuple[str | None, ...]], values: Any
+) -> tuple[pa.Array, ...]:
+    """Like :func:`apply` for functions that split a value into parts (one column per part)."""
+    encoded = _dictionary_encode(values)
+    width = len(fn(None))
+    parts = [fn(v) for v in encoded.dictionary.to_pylist()]
+    return tuple(
+        pa.array([p[i] for p in parts], pa.string()).take(encoded.indices) for i in range(width)
+    )
+
+
+def _dictionary_encode(values: Any) -> Any:
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks()
+    if pa.types.is_dictionary(values.type):
+        return values
+    return pc.dictionary_encode(values)

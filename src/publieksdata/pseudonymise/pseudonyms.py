@@ -1,0 +1,280 @@
+"""Keyed pseudonyms that can be re-keyed without the identifiers they came from (G2).
+
+A ``p1`` pseudonym of a normalised identifier ``v`` for a purpose is::
+
+    "p1." + base32(E_k(SHA-256("publieksdata pseudonym p1" 0x00 v)[:16]))   # 29 characters
+
+where ``k`` is the purpose key derived from the deployment key (``DeploymentKey.derive``) and
+``E_k`` is a keyed permutation of 128-bit blocks: a balanced Feistel network of ``ROUNDS``
+rounds whose round function is HMAC-SHA256 under round keys expanded from ``k``. Because
+``E_k`` is invertible for whoever holds the key, rotation maps a stored pseudonym ``p`` to
+``E_new(E_old⁻¹(p))``, which is exactly the pseudonym a fresh computation with the new key
+gives. See docs/decisions/0005-keys-and-pseudonyms.md for why and for what an attacker with
+a warehouse dump but no key can do.
+
+Collisions: two different identifiers share a pseudonym only if their truncated SHA-256
+digests collide (``E_k`` is a bijection). For n = 10⁸ identifiers that chance is about
+n² / 2¹²⁹ ≈ 1.5 · 10⁻²³.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+from typing import Any, NoReturn
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from publieksdata.errors import PubliekError
+from publieksdata.pseudonymise.keys import DeploymentKey, Secret, hkdf_expand
+
+PSEUDONYM_VERSION = "p1"
+PREFIX = PSEUDONYM_VERSION + "."
+ROUNDS = 8
+BLOCK_BYTES = 16
+HALF_BYTES = BLOCK_BYTES // 2
+ENCODED_CHARS = 26  # ceil(128 / 5) base32 characters
+PSEUDONYM_CHARS = len(PREFIX) + ENCODED_CHARS
+_DOMAIN = b"publieksdata pseudonym p1\x00"
+_ROUND_KEY_INFO = b"publieksdata p1 feistel round keys"
+_ALPHABET = np.frombuffer(b"abcdefghijklmnopqrstuvwxyz234567", dtype=np.uint8)
+_ALPHABET_INDEX = np.full(256, -1, dtype=np.int16)
+_ALPHABET_INDEX[_ALPHABET] = np.arange(32)
+_FIVE_BITS = np.array([16, 8, 4, 2, 1], dtype=np.uint8)
+
+
+def identifier_digest(value: str) -> bytes:
+    """The unkeyed, domain-separated 128-bit digest that the keyed permutation encrypts."""
+    return hashlib.sha256(_DOMAIN + value.encode("utf-8")).digest()[:BLOCK_BYTES]
+
+
+def encode(block: bytes) -> str:
+    """``p1.`` and the 16-byte block in lower-case base32 without padding."""
+    return PREFIX + base64.b32encode(block).decode("ascii")[:ENCODED_CHARS].lower()
+
+
+def decode(pseudonym: str) -> bytes:
+    """The 16-byte block of a ``p1`` pseudonym; PubliekError when it is not one."""
+    data = pseudonym.encode("utf-8")
+    blocks = _decode_many(data, 1) if len(data) == PSEUDONYM_CHARS else None
+    if blocks is None:
+        _malformed()
+    return blocks
+
+
+class _Permutation:
+    """A keyed permutation of 128-bit blocks: Feistel rounds with HMAC-SHA256 (truncated)."""
+
+    __slots__ = ("_round_keys", "_states")
+
+    def __init__(self, purpose_key: Secret) -> None:
+        material = hkdf_expand(purpose_key.reveal(), _ROUND_KEY_INFO, 32 * ROUNDS)
+        self._round_keys = tuple(Secret(material[i * 32 : i * 32 + 32]) for i in range(ROUNDS))
+        self._states = tuple(_hmac_states(key.reveal()) for key in self._round_keys)
+
+    def encrypt(self, block: bytes) -> bytes:
+        """Reference implementation for one block, with the standard library's HMAC."""
+        left, right = block[:HALF_BYTES], block[HALF_BYTES:]
+        for key in self._round_keys:
+            left, right = right, _xor(left, hmac.digest(key.reveal(), right, "sha256"))
+        return left + right
+
+    def decrypt(self, block: bytes) -> bytes:
+        """Inverse of ``encrypt`` for one block."""
+        left, right = block[:HALF_BYTES], block[HALF_BYTES:]
+        for key in reversed(self._round_keys):
+            left, right = _xor(right, hmac.digest(key.reveal(), left, "sha256")), left
+        return left + right
+
+    def encrypt_many(self, blocks: bytes) -> bytes:
+        """``encrypt`` for concatenated blocks, with precomputed HMAC states and numpy XOR."""
+        left, right = _halves(blocks)
+        for inner, outer in self._states:
+            left, right = right, left ^ _round_function(inner, outer, right)
+        return _join(left, right)
+
+    def decrypt_many(self, blocks: bytes) -> bytes:
+        """``decrypt`` for concatenated blocks."""
+        left, right = _halves(blocks)
+        for inner, outer in reversed(self._states):
+            left, right = right ^ _round_function(inner, outer, left), left
+        return _join(left, right)
+
+    def __reduce_ex__(self, protocol: object) -> NoReturn:
+        raise TypeError("key material cannot be pickled")
+
+
+def _hmac_states(key: bytes) -> tuple[Any, Any]:
+    """SHA-256 states after the HMAC inner and outer pads (RFC 2104), for a key of 32 bytes."""
+    padded = key.ljust(64, b"\x00")
+    inner = hashlib.sha256(bytes(b ^ 0x36 for b in padded))
+    outer = hashlib.sha256(bytes(b ^ 0x5C for b in padded))
+    return inner, outer
+
+
+def _round_function(inner: Any, outer: Any, half: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
+    """HMAC-SHA256 of every 8-byte half, truncated to 8 bytes."""
+    data = half.astype(">u8").tobytes()  # XOR results come back in native byte order
+    inner_copy, outer_copy = inner.copy, outer.copy
+    macs = []
+    for start in range(0, len(data), HALF_BYTES):
+        hashed = inner_copy()
+        hashed.update(data[start : start + HALF_BYTES])
+        mac = outer_copy()
+        mac.update(hashed.digest())
+        macs.append(mac.digest()[:HALF_BYTES])
+    return np.frombuffer(b"".join(macs), dtype=">u8")
+
+
+def _halves(blocks: bytes) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]]:
+    words = np.frombuffer(blocks, dtype=">u8").reshape(-1, 2)
+    return words[:, 0].copy(), words[:, 1].copy()
+
+
+def _join(left: np.ndarray[Any, Any], right: np.ndarray[Any, Any]) -> bytes:
+    words = np.empty((len(left), 2), dtype=">u8")
+    words[:, 0], words[:, 1] = left, right
+    return words.tobytes()
+
+
+def _xor(half: bytes, mac: bytes) -> bytes:
+    return (int.from_bytes(half) ^ int.from_bytes(mac[:HALF_BYTES])).to_bytes(HALF_BYTES)
+
+
+class Pseudonymiser:
+    """Pseudonyms for one purpose ("person", "customer/<institution>", "export", ...)."""
+
+    __slots__ = ("_permutation", "fingerprint", "generation", "purpose")
+
+    def __init__(self, key: DeploymentKey, purpose: str) -> None:
+        self.purpose = purpose
+        self.fingerprint = key.fingerprint
+        self.generation = key.generation
+        self._permutation = _Permutation(key.derive(purpose))
+
+    def one(self, value: str) -> str:
+        """The pseudonym of one normalised, non-empty identifier."""
+        if not value:
+            raise ValueError("an empty identifier has no pseudonym: normalise it to null")
+        return encode(self._permutation.encrypt(identifier_digest(value)))
+
+    def many(self, values: Any) -> Any:
+        """Pseudonyms of a string array (or chunked array); nulls stay null.
+
+        Every distinct value is computed once. Give batches of at most some millions of rows:
+        a ``string`` result holds at most 2 GB.
+        """
+        if isinstance(values, pa.ChunkedArray):
+            chunks = [self.many(chunk) for chunk in values.chunks]
+            return pa.chunked_array(chunks, _result_type(values.type))
+        indices, distinct = _distinct(values)
+        if pc.any(pc.equal(distinct, "")).as_py():
+            raise ValueError("an empty identifier has no pseudonym: normalise it to null")
+        digest = hashlib.sha256(_DOMAIN)
+        blocks = []
+        for raw in distinct.cast(pa.binary()).to_pylist():
+            hashed = digest.copy()
+            hashed.update(raw)
+            blocks.append(hashed.digest()[:BLOCK_BYTES])
+        encrypted = self._permutation.encrypt_many(b"".join(blocks))
+        return _encode_many(encrypted, len(distinct)).cast(distinct.type).take(indices)
+
+    def rekey(self, pseudonyms: Any, new_key: DeploymentKey) -> Any:
+        """The pseudonyms this purpose gets under ``new_key``, computed from the old ones only."""
+        if isinstance(pseudonyms, pa.ChunkedArray):
+            chunks = [self.rekey(chunk, new_key) for chunk in pseudonyms.chunks]
+            return pa.chunked_array(chunks, _result_type(pseudonyms.type))
+        indices, distinct = _distinct(pseudonyms)
+        blocks = _decode_array(distinct)
+        target = _Permutation(new_key.derive(self.purpose))
+        rekeyed = target.encrypt_many(self._permutation.decrypt_many(blocks))
+        return _encode_many(rekeyed, len(distinct)).cast(distinct.type).take(indices)
+
+    def __repr__(self) -> str:
+        return (
+            f"Pseudonymiser(purpose={self.purpose!r}, fingerprint={self.fingerprint!r}, "
+            f"generation={self.generation})"
+        )
+
+    def __reduce_ex__(self, protocol: object) -> NoReturn:
+        raise TypeError("a Pseudonymiser holds key material and cannot be pickled")
+
+
+def _distinct(values: Any) -> tuple[Any, Any]:
+    """Indices into, and the distinct values of, a string array (nulls only in the indices)."""
+    if pa.types.is_dictionary(values.type):
+        values = values.dictionary_decode()
+    if not (pa.types.is_string(values.type) or pa.types.is_large_string(values.type)):
+        raise TypeError(f"pseudonyms are made from and of text, not {values.type}")
+    encoded = values.dictionary_encode()
+    return encoded.indices, encoded.dictionary
+
+
+def _result_type(value_type: Any) -> Any:
+    """Pseudonyms come back as ``large_string`` for ``large_string`` input, else ``string``."""
+    if pa.types.is_dictionary(value_type):
+        value_type = value_type.value_type
+    return pa.large_string() if pa.types.is_large_string(value_type) else pa.string()
+
+
+def _encode_many(blocks: bytes, count: int) -> Any:
+    """``encode`` for concatenated blocks, as one arrow string array."""
+    chars = _encode_chars(blocks, count)
+    offsets = np.arange(0, (count + 1) * PSEUDONYM_CHARS, PSEUDONYM_CHARS, dtype=np.int32)
+    buffers = [None, pa.py_buffer(offsets.tobytes()), pa.py_buffer(chars.tobytes())]
+    return pa.Array.from_buffers(pa.string(), count, buffers)
+
+
+def _encode_chars(blocks: bytes, count: int) -> np.ndarray[Any, Any]:
+    """The characters of ``count`` pseudonyms as a (count, 29) byte matrix (numpy base32)."""
+    bits = np.zeros((count, ENCODED_CHARS * 5), dtype=np.uint8)  # 128 bits and 2 zero bits
+    bits[:, : BLOCK_BYTES * 8] = np.unpackbits(
+        np.frombuffer(blocks, dtype=np.uint8).reshape(count, BLOCK_BYTES), axis=1
+    )
+    groups = bits.reshape(count, ENCODED_CHARS, 5) @ _FIVE_BITS
+    chars = np.empty((count, PSEUDONYM_CHARS), dtype=np.uint8)
+    chars[:, : len(PREFIX)] = np.frombuffer(PREFIX.encode("ascii"), dtype=np.uint8)
+    chars[:, len(PREFIX) :] = _ALPHABET[groups]
+    return chars
+
+
+def _decode_array(distinct: Any) -> bytes:
+    """The blocks of distinct, non-null pseudonyms; PubliekError when any is not a p1 one."""
+    if len(distinct) == 0:
+        return b""
+    lengths = pc.binary_length(distinct)
+    if pc.min(lengths).as_py() != PSEUDONYM_CHARS or pc.max(lengths).as_py() != PSEUDONYM_CHARS:
+        _malformed()
+    try:
+        data = "".join(distinct.to_pylist()).encode("ascii")
+    except UnicodeEncodeError:
+        _malformed()
+    blocks = _decode_many(data, len(distinct))
+    if blocks is None:
+        _malformed()
+    return blocks
+
+
+def _decode_many(data: bytes, count: int) -> bytes | None:
+    """Blocks of ``count`` concatenated 29-byte pseudonyms, or None unless all are canonical."""
+    chars = np.frombuffer(data, dtype=np.uint8).reshape(count, PSEUDONYM_CHARS)
+    values = _ALPHABET_INDEX[chars[:, len(PREFIX) :]]
+    if (values < 0).any():
+        return None
+    bits = np.unpackbits(values.astype(np.uint8)[:, :, np.newaxis], axis=2)[:, :, 3:]
+    blocks = np.packbits(bits.reshape(count, -1)[:, : BLOCK_BYTES * 8], axis=1).tobytes()
+    # canonical: exactly what ``encode`` gives (prefix, lower case, zero padding bits)
+    return blocks if np.array_equal(_encode_chars(blocks, count), chars) else None
+
+
+def _malformed() -> NoReturn:
+    raise PubliekError(
+        "pseudonym-malformed",
+        f"Deze kolom bevat waarden die geen pseudoniemen van versie {PSEUDONYM_VERSION} zijn; "
+        "er is niets omgezet. Controleer of de juiste kolom wordt omgezet.",
+        f"This column holds values that are not version {PSEUDONYM_VERSION} pseudonyms; "
+        "nothing was converted. Check that the right column is being re-keyed.",
+    )

@@ -1,0 +1,58 @@
+"""Deployment settings, declared once: where the warehouse, mappings and key live.
+
+Every setting has a safe default and can be set by an environment variable; the CLI's
+options override both. The key file lives apart from the data folder (guarantee G2).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One setting: its environment variable, default and meaning."""
+
+    env: str
+    default: str
+    help: str
+
+
+SETTINGS = {
+    "data": Setting(
+        "PUBLIEKSDATA_DATA", "publieksdata-data",
+        "Folder with the warehouse (warehouse.duckdb) and saved mappings.",
+    ),
+    "key_file": Setting(
+        "PUBLIEKSDATA_KEY_FILE", "publieksdata.key",
+        "The deployment key file (mode 0600), kept outside the data folder; "
+        "PUBLIEKSDATA_KEY holds the key itself instead.",
+    ),
+}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Resolved settings of one run."""
+
+    data: Path
+    key_file: Path
+
+    @property
+    def warehouse(self) -> Path:
+        return self.data / "warehouse.duckdb"
+
+    @property
+    def mappings(self) -> Path:
+        return self.data / "mappings"
+
+    @classmethod
+    def load(cls, env: Mapping[str, str] = os.environ, **given: Path | None) -> Settings:
+        """Given values first, then the environment, then the defaults."""
+        values = {
+            name: given.get(name) or Path(env.get(s.env, s.default)) for name, s in SETTINGS.items()
+        }
+        return cls(**values)

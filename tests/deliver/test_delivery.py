@@ -1,0 +1,192 @@
+"""Whole deliveries of the synthetic sector into a real DuckDB warehouse, checked against the
+generator's ground truth."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow.parquet as pq
+import pytest
+
+from publieksdata.deliver.delivery import DeliveryReport, deliver_file
+from publieksdata.deliver.mapping import MappingStore
+from publieksdata.errors import PubliekError
+from publieksdata.pseudonymise.keys import DeploymentKey
+from publieksdata.synth.config import scale
+from publieksdata.synth.generator import SectorSummary, generate_sector
+from publieksdata.warehouse.store import Warehouse
+
+WARNING_CODES = {"bad_postcode": "bad-postcode", "bad_phone": "bad-phone", "bad_email": "bad-email"}
+
+
+@pytest.fixture(scope="module")
+def sector(tmp_path_factory: pytest.TempPathFactory) -> SectorSummary:
+    return generate_sector(scale("tiny"), tmp_path_factory.mktemp("sector"), workers=1)
+
+
+@pytest.fixture(scope="module")
+def key() -> DeploymentKey:
+    return DeploymentKey.generate()
+
+
+@pytest.fixture(scope="module")
+def delivered(
+    sector: SectorSummary, key: DeploymentKey, tmp_path_factory: pytest.TempPathFactory
+) -> tuple[Path, dict[str, DeliveryReport]]:
+    """Every export of the tiny sector delivered into one warehouse."""
+    folder = tmp_path_factory.mktemp("platform")
+    reports = {}
+    with Warehouse(folder / "warehouse.duckdb", key.fingerprint) as warehouse:
+        store = MappingStore(folder / "mappings")
+        for export in sector.exports:
+            report = deliver_file(sector.folder / export["file"], export["institution_id"],
+                                  warehouse, key, mappings=store)  # fmt: skip
+            reports[export["file"]] = report
+    return folder / "warehouse.duckdb", reports
+
+
+@pytest.fixture(scope="module")
+def truth(sector: SectorSummary) -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = pq.read_table(
+        sector.folder / "truth" / "records.parquet"
+    ).to_pylist()
+    return rows
+
+
+def test_every_export_is_recognised_and_loaded(
+    delivered: tuple[Path, dict[str, DeliveryReport]],
+) -> None:
+    _, reports = delivered
+    for file, report in reports.items():
+        assert report.status == "loaded", file
+        assert report.profile_source == "built-in", file
+        assert report.ignored_columns == [], file
+        assert report.balanced(), file
+
+
+def test_counts_agree_with_the_ground_truth(
+    delivered: tuple[Path, dict[str, DeliveryReport]], truth: list[dict[str, Any]]
+) -> None:
+    _, reports = delivered
+    for file, report in reports.items():
+        rows = [r for r in truth if r["file"] == file]
+        status = Counter(r["status"] for r in rows)
+        assert report.received == len(rows), file
+        assert report.rejected == status["invalid"], file
+        assert report.duplicates == status["duplicate"], file
+        assert report.loaded == status["valid"], file
+        warned = Counter(r["warning"] for r in rows if r["warning"] and r["status"] != "invalid")
+        for kind, code in WARNING_CODES.items():
+            assert report.problem_counts.get(code, 0) == warned[kind], (file, code)
+
+
+def test_rejected_rows_are_reported_where_the_truth_broke_them(
+    delivered: tuple[Path, dict[str, DeliveryReport]], truth: list[dict[str, Any]]
+) -> None:
+    _, reports = delivered
+    for file, report in reports.items():
+        broken = {
+            (r["row"] + 1, r["column"])
+            for r in truth
+            if r["file"] == file and r["status"] == "invalid"
+        }
+        errors = {(p["row"], p["column"]) for p in report.problems
+                  if p["code"] not in {"bad-postcode", "bad-phone", "bad-email", "no-identifier",
+                                       "bad-birth-date", "unknown-code-dropped"}}  # fmt: skip
+        assert errors == broken, file
+
+
+def test_the_warehouse_holds_no_identifier(
+    sector: SectorSummary, delivered: tuple[Path, dict[str, DeliveryReport]]
+) -> None:
+    """A direct check on the stored values; tests/test_privacy.py scans every byte too."""
+    path, _ = delivered
+    db = duckdb.connect(str(path), read_only=True)
+    columns = [r[0] for r in db.execute("SELECT column_name FROM information_schema.columns "
+                                        "WHERE table_name = 'tickets'").fetchall()]  # fmt: skip
+    assert not {"email", "phone", "postcode", "birth_date", "first_name", "last_name"} & set(
+        columns
+    )
+    pc4 = {r[0] for r in db.execute("SELECT DISTINCT pc4 FROM tickets").fetchall()}
+    assert all(p is None or (len(p) == 4 and p.isdigit()) for p in pc4)
+    db.close()
+
+
+def test_the_same_file_twice_adds_nothing(
+    sector: SectorSummary, key: DeploymentKey, delivered: tuple[Path, dict[str, DeliveryReport]]
+) -> None:
+    path, _ = delivered
+    export = sector.exports[0]
+    with Warehouse(path, key.fingerprint) as warehouse:
+        before = warehouse.scalar("SELECT count(*) FROM tickets")
+        again = deliver_file(
+            sector.folder / export["file"], export["institution_id"], warehouse, key
+        )
+        assert again.status == "already-delivered"
+        assert warehouse.scalar("SELECT count(*) FROM tickets") == before
+
+
+def test_a_corrected_delivery_for_the_same_period_replaces_the_earlier_one(
+    sector: SectorSummary, key: DeploymentKey, tmp_path: Path
+) -> None:
+    export = next(e for e in sector.exports if e["layout"] == "boxoffice_en")
+    original = sector.folder / export["file"]
+    corrected = tmp_path / "corrected.csv"
+    lines = original.read_text("utf-8").splitlines(keepends=True)
+    corrected.write_text("".join(lines[:-5]), "utf-8")  # five fewer rows
+    with Warehouse(tmp_path / "w.duckdb", key.fingerprint) as warehouse:
+        first = deliver_file(original, "I0002", warehouse, key, period="2025-2026")
+        second = deliver_file(corrected, "I0002", warehouse, key, period="2025-2026")
+        assert second.replaced == first.delivery_id
+        loaded = warehouse.scalar("SELECT count(*) FROM tickets")
+        assert loaded == second.loaded
+        statuses = {d.delivery_id: d.status for d in warehouse.deliveries()}
+        assert statuses == {first.delivery_id: "replaced", second.delivery_id: "loaded"}
+
+
+def test_a_warehouse_refuses_another_key(tmp_path: Path, key: DeploymentKey) -> None:
+    Warehouse(tmp_path / "w.duckdb", key.fingerprint).close()
+    other = DeploymentKey.generate()
+    with pytest.raises(PubliekError) as caught:
+        Warehouse(tmp_path / "w.duckdb", other.fingerprint)
+    assert caught.value.code == "key-mismatch"
+
+
+def test_linkage_finds_the_same_person_across_institutions(
+    sector: SectorSummary,
+    delivered: tuple[Path, dict[str, DeliveryReport]],
+    truth: list[dict[str, Any]],
+) -> None:
+    """Pairwise precision and recall of 'same person' over the loaded rows."""
+    path, reports = delivered
+    db = duckdb.connect(str(path), read_only=True)
+    predicted = {}
+    for file, report in reports.items():
+        for row, person in db.execute(
+            "SELECT source_row, person_id FROM tickets WHERE delivery_id = ?", [report.delivery_id]
+        ).fetchall():
+            predicted[(file, row)] = person
+    db.close()
+    units = {(r["file"].split("_")[0], r["person"], predicted[(r["file"], r["row"] + 1)])
+             for r in truth if r["status"] == "valid"
+             and predicted.get((r["file"], r["row"] + 1)) is not None}  # fmt: skip
+    quality = pair_quality([(t, p) for _, t, p in units])
+    assert quality["precision"] >= 0.99, quality
+    assert quality["recall"] >= 0.95, quality
+    (path.parent / "linkage.json").write_text(json.dumps(quality))
+
+
+def pair_quality(pairs: list[tuple[int, int]]) -> dict[str, float]:
+    """Pairwise precision and recall from (true person, predicted person) units."""
+
+    def pair_count(counter: Counter[Any]) -> int:
+        return sum(n * (n - 1) // 2 for n in counter.values())
+
+    both = pair_count(Counter(pairs))
+    predicted = pair_count(Counter(p for _, p in pairs))
+    true = pair_count(Counter(t for t, _ in pairs))
+    return {"precision": both / max(predicted, 1), "recall": both / max(true, 1)}
