@@ -9,8 +9,8 @@ import pytest
 import typer
 
 from publieksdata.cli import app
-from publieksdata.synth.exports import REASONS, STATUS_NAMES, WARNINGS
 from publieksdata.deliver.layouts import LAYOUTS
+from publieksdata.synth.exports import REASONS, STATUS_NAMES, WARNINGS
 from publieksdata.synth.population import GROUPS
 
 from .test_cli import command_paths

@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from publieksdata.synth.generator import SectorSummary
 from publieksdata.deliver.layouts import LAYOUTS, Layout
+from publieksdata.synth.generator import SectorSummary
 
 from .normal import POSTCODE, norm_email, norm_phone, norm_postcode
 

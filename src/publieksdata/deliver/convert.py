@@ -48,7 +48,7 @@ FACT_SCHEMA = pa.schema(
     ]
 )
 # Normalised identifiers: only ever in memory, pseudonymised at once.
-IDENTIFIERS = ("customer_id", "email", "phone", "initial", "name_address")
+IDENTIFIERS = ("customer_id", "email", "phone", "first", "initial", "address")
 
 
 @dataclass
@@ -296,21 +296,29 @@ def customer_identifiers(conv: Conversion) -> None:
     ]
     name_key = pa.array(keys, pa.string())
     initial = pc.utf8_slice_codeunits(name_key, 0, 1)
+    surname = pc.utf8_slice_codeunits(name_key, 2, 200)
     address = pc.binary_join_element_wise(
-        name_key, postcode, number, pc.fill_null(addition, ""), "|"
+        surname, postcode, number, pc.fill_null(addition, ""), "|"
     )
     customer = conv.text("customer.customer_id")
     conv.identifiers = {
         "customer_id": customer if customer is not None else nulls,
         "email": email,
         "phone": phone,
+        "first": pc.if_else(pc.is_valid(initial), normalise.apply(_first_name, first), None),
         "initial": initial,
-        "name_address": address,
+        "address": address,
     }
     conv.columns["pc4"] = pc.utf8_slice_codeunits(postcode, 0, 4)
     nothing = ~(_present(email) | _present(phone) | _present(conv.identifiers["customer_id"])
                 | _present(address))  # fmt: skip
     conv.report(nothing & ~conv.rejected, "no-identifier", "customer.email")
+
+
+def _first_name(value: str) -> str | None:
+    """The first given name in full; None for an initial ('J.'), which says less."""
+    words = (normalise.name(value) or "").split()
+    return words[0] if words and len(words[0]) > 1 else None
 
 
 def _names(conv: Conversion) -> tuple[pa.Array, pa.Array, pa.Array]:

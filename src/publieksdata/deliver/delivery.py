@@ -135,13 +135,17 @@ class _Pseudonyms:
             text = pc.binary_join_element_wise(*parts, "|")
             return self.person.many(pc.binary_join_element_wise(kind, text, ":"))
 
-        email, phone, initial = identifiers["email"], identifiers["phone"], identifiers["initial"]
+        email, phone, address = identifiers["email"], identifiers["phone"], identifiers["address"]
+        first, initial = identifiers["first"], identifiers["initial"]
         return {
             "email": labelled("email", email),
             "email_initial": labelled("email_initial", email, initial),
+            "email_first": labelled("email_first", email, first),
             "phone": labelled("phone", phone),
             "phone_initial": labelled("phone_initial", phone, initial),
-            "name_address": labelled("name_address", identifiers["name_address"]),
+            "phone_first": labelled("phone_first", phone, first),
+            "initial_address": labelled("initial_address", initial, address),
+            "name_address": labelled("name_address", first, address),
             "customer": self.customer.many(identifiers["customer_id"]),
         }
 

@@ -315,7 +315,7 @@ MUSEUM_XLSX = Layout(
 ADMISSIONS_TSV = Layout(
     name="admissions_tsv",
     description="Online admission platform: tab-separated UTF-8, one row per basket line, "
-    "ISO dates, lower-case codes, amounts like 25.00.",
+    "ISO dates, lower-case codes, amounts like 25.00, the buyer's name as on the e-ticket.",
     file_format="csv",
     grain="admission",
     delimiter="\t",
@@ -328,6 +328,8 @@ ADMISSIONS_TSV = Layout(
         ("qty", "ticket.ticket_count"),
         ("revenue", "ticket.price_paid"),
         ("customer_ref", "customer.customer_id"),
+        ("first_name", "customer.first_name"),
+        ("last_name", "customer.infix_last_name"),
         ("email", "customer.email"),
         ("zip", "customer.postcode"),
         ("optin", "customer.marketing_consent"),

@@ -1,12 +1,19 @@
 """Person linkage across the sector: one stable pseudonymous person id per real person.
 
-Rows are linked through keyed pseudonyms of their identifiers. *Strong* keys name one
-person: e-mail or phone together with the first initial, name with postcode and house
-number, and the institution's own customer number. *Weak* keys (e-mail or phone alone) are
-what households share; a row uses them only when it has no name, and only to reach a person
-the key already names uniquely. A key that would tie more than :data:`FAN_OUT_CAP` persons
-together is a shared address or a household line, and is not used to link at all: one
-shared e-mail cannot chain thousands of people into one.
+Rows are linked through keyed pseudonyms of their identifiers. Each key has a *base* (the
+e-mail address, the phone number or the postal address) and a *level*: how much of the name
+comes with it — the full first name (2), only the initial (1) or no name (0). Partners often
+share an e-mail address, a landline and always an address, so a key only links persons at the
+level the row itself knows:
+
+- a row links firmly through the keys of its own level: rows and persons sharing a full-name
+  key are one person; a key of a lower level links only to a person it names uniquely;
+- a row may also reach down to a person known only at a lower level (a museum visitor known by
+  e-mail alone), if that key names exactly one such person and no other name in the batch
+  comes with the same key;
+- the institution's own customer number always links within that institution;
+- a key that comes with more than :data:`FAN_OUT_CAP` persons or e-mail addresses is a shared
+  line or address and links nothing, so one shared e-mail cannot chain thousands of people.
 """
 
 from __future__ import annotations
@@ -20,8 +27,19 @@ import pyarrow.compute as pc
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
-STRONG = ("email_initial", "phone_initial", "name_address", "customer")
-WEAK = ("email", "phone")
+# kind -> (base, level); "customer" is its own base and always firm.
+KINDS: dict[str, tuple[str, int]] = {
+    "email_first": ("email", 2),
+    "email_initial": ("email", 1),
+    "email": ("email", 0),
+    "phone_first": ("phone", 2),
+    "phone_initial": ("phone", 1),
+    "phone": ("phone", 0),
+    "name_address": ("address", 2),
+    "initial_address": ("address", 1),
+    "customer": ("customer", 2),
+}
+FIRM = ("email_first", "phone_first", "name_address", "customer")  # link to every owner
 FAN_OUT_CAP = 5
 
 
@@ -34,69 +52,134 @@ class Linked:
     merged_persons: int
 
 
-def _existing(db: duckdb.DuckDBPyConnection, keys: pa.Array) -> pa.Table:
-    """(key, kind, person_id) already known for these keys."""
-    db.register("batch_keys", pa.table({"key": keys}))
+def _bools(values: pa.Array | pa.ChunkedArray) -> np.ndarray:
+    filled = pc.fill_null(values, False)
+    if isinstance(filled, pa.ChunkedArray):
+        filled = filled.combine_chunks()
+    return np.asarray(filled.to_numpy(zero_copy_only=False), dtype=bool)
+
+
+def _strings(values: pa.Array | pa.ChunkedArray) -> pa.Array:
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks()
+    return values.cast(pa.string())
+
+
+def _query(db: duckdb.DuckDBPyConnection, sql: str, **tables: pa.Table) -> pa.Table:
+    for name, table in tables.items():
+        db.register(name, table)
     try:
-        return db.execute(
-            "SELECT DISTINCT p.key, p.kind, p.person_id FROM person_keys p "
-            "JOIN batch_keys b USING (key)"
-        ).to_arrow_table()
+        return db.sql(sql).to_arrow_table()
     finally:
-        db.unregister("batch_keys")
+        for name in tables:
+            db.unregister(name)
 
 
-def _hubs_in_batch(keys: dict[str, pa.Array]) -> pa.Array:
-    """Strong keys that come with more than the cap of distinct e-mail keys in this batch."""
-    hubs = []
+def _row_levels(keys: dict[str, pa.Array]) -> dict[str, np.ndarray]:
+    """Per base, the highest level each row has a key for (-1: none)."""
+    levels: dict[str, np.ndarray] = {}
+    n = len(keys["email"])
+    for kind, (base, level) in KINDS.items():
+        has = _bools(pc.is_valid(keys[kind]))
+        current = levels.setdefault(base, np.full(n, -1, np.int8))
+        current[has & (current < level)] = level
+    return levels
+
+
+def _own_key(keys: dict[str, pa.Array], levels: dict[str, np.ndarray], base: str) -> pa.Array:
+    """Per row the key of its own level for ``base``."""
+    own = pa.nulls(len(levels[base]), pa.string())
+    for kind, (kind_base, level) in KINDS.items():
+        if kind_base == base:
+            own = pc.if_else(pa.array(levels[base] == level), keys[kind], own)
+    return own
+
+
+def _hubs(keys: dict[str, pa.Array], known: pa.Table) -> pa.Array:
+    """Keys that tie too many persons or e-mail addresses together to mean one person."""
+    found = []
     email = keys["email"]
-    for kind in ("phone_initial", "name_address", "customer"):
+    for kind in ("phone_first", "phone_initial", "name_address", "initial_address", "customer"):
         table = pa.table({"key": keys[kind], "email": email}).filter(
             pc.and_(pc.is_valid(keys[kind]), pc.is_valid(email))
         )
         fan = table.group_by("key").aggregate([("email", "count_distinct")])
-        hubs.append(fan.filter(pc.greater(fan["email_count_distinct"], FAN_OUT_CAP))["key"])
-    return pa.concat_arrays([h.combine_chunks() for h in hubs]).cast(pa.string())
-
-
-def _known_hubs(known: pa.Table) -> tuple[pa.Array, pa.Array]:
-    """Keys already naming more persons than the cap, and keys naming exactly one."""
+        found.append(
+            _strings(fan.filter(pc.greater(fan["email_count_distinct"], FAN_OUT_CAP))["key"])
+        )
     owners = known.group_by("key").aggregate([("person_id", "count_distinct")])
-    counts = owners["person_id_count_distinct"]
-    wide = owners.filter(pc.greater(counts, FAN_OUT_CAP))["key"].combine_chunks()
-    single = owners.filter(pc.equal(counts, 1))["key"].combine_chunks()
-    return wide.cast(pa.string()), single.cast(pa.string())
+    found.append(
+        _strings(owners.filter(pc.greater(owners["person_id_count_distinct"], FAN_OUT_CAP))["key"])
+    )
+    return pa.concat_arrays(found)
+
+
+def _unique_owner_keys(known: pa.Table) -> pa.Array:
+    owners = known.group_by("key").aggregate([("person_id", "count_distinct")])
+    return _strings(owners.filter(pc.equal(owners["person_id_count_distinct"], 1))["key"])
+
+
+def _known_only_below(
+    db: duckdb.DuckDBPyConnection, known: pa.Table, base: str, level: int
+) -> pa.Array:
+    """Keys of ``base`` at ``level`` whose only owner has no key of that base above it."""
+    higher = [k for k, (b, lv) in KINDS.items() if b == base and lv > level]
+    kinds = [k for k, (b, lv) in KINDS.items() if b == base and lv == level]
+    if not higher or known.num_rows == 0:
+        return pa.array([], pa.string())
+    mine = known.filter(pc.is_in(known["kind"], value_set=pa.array(kinds)))
+    listed = ", ".join(f"'{k}'" for k in higher)
+    table = _query(
+        db,
+        "SELECT m.key FROM mine m GROUP BY m.key HAVING count(DISTINCT m.person_id) = 1 "
+        "AND NOT EXISTS (SELECT 1 FROM person_keys p WHERE p.person_id = any_value(m.person_id) "
+        f"AND p.kind IN ({listed}))",
+        mine=mine.select(["key", "person_id"]),
+    )
+    return _strings(table["key"])
+
+
+def _one_name_below(lower: pa.Array, own: pa.Array) -> pa.Array:
+    """Lower keys that come with only one own-level key in this batch."""
+    pairs = pa.table({"lower": lower, "own": own}).filter(
+        pc.and_(pc.is_valid(lower), pc.is_valid(own))
+    )
+    names = pairs.group_by("lower").aggregate([("own", "count_distinct")])
+    return _strings(names.filter(pc.equal(names["own_count_distinct"], 1))["lower"])
 
 
 def link(db: duckdb.DuckDBPyConnection, keys: dict[str, pa.Array]) -> Linked:
     """Give every row a person id, reusing, merging or creating persons, and remember the
     keys. Runs inside the delivery's transaction."""
     n = len(keys["email"])
-    kinds = (*STRONG, *WEAK)
-    all_keys = pc.unique(pa.concat_arrays([keys[k].drop_null() for k in kinds]))
-    known = _existing(db, all_keys)
-    persons = np.unique(known["person_id"].to_numpy()) if known.num_rows else np.zeros(0, np.int64)
-    wide, single = _known_hubs(known)
-    hubs = pa.concat_arrays([_hubs_in_batch(keys), wide])
-    # Nodes: rows [0, n), keys [n, n + K), known persons after that.
-    first_person = n + len(all_keys)
-    named = np.asarray(
-        pc.or_(pc.is_valid(keys["email_initial"]), pc.is_valid(keys["phone_initial"]))
+    all_keys = pc.unique(pa.concat_arrays([keys[k].drop_null() for k in KINDS]))
+    known = _query(
+        db,
+        "SELECT DISTINCT p.key, p.kind, p.person_id FROM person_keys p JOIN batch USING (key)",
+        batch=pa.table({"key": all_keys}),
     )
+    persons = np.unique(known["person_id"].to_numpy()) if known.num_rows else np.zeros(0, np.int64)
+    hubs = _hubs(keys, known)
+    levels = _row_levels(keys)
+    first_person = n + len(all_keys)  # nodes: rows, then keys, then known persons
     sources, targets = [], []
-    for kind in kinds:
+    for kind, (base, level) in KINDS.items():
         values = keys[kind]
         usable = _bools(pc.and_(pc.is_valid(values), pc.invert(pc.is_in(values, value_set=hubs))))
-        if kind in WEAK:
-            usable &= ~named  # a named row links through its strong keys only
+        above = levels[base] > level
+        if above.any():
+            reach = pc.is_in(values, value_set=_known_only_below(db, known, base, level))
+            alone = pc.is_in(
+                values, value_set=_one_name_below(values, _own_key(keys, levels, base))
+            )
+            usable &= ~above | (_bools(reach) & _bools(alone))
         index = np.asarray(pc.index_in(values, value_set=all_keys).fill_null(0))
         sources.append(np.flatnonzero(usable))
         targets.append(n + index[usable])
     if known.num_rows:
-        weak_kind = _bools(pc.is_in(known["kind"], value_set=pa.array(WEAK)))
-        not_hub = ~_bools(pc.is_in(known["key"], value_set=hubs))
-        unique_owner = _bools(pc.is_in(known["key"], value_set=single))
-        use = not_hub & (~weak_kind | unique_owner)
+        firm = pc.is_in(known["kind"], value_set=pa.array(FIRM))
+        unique = pc.is_in(known["key"], value_set=_unique_owner_keys(known))
+        use = _bools(pc.or_(firm, unique)) & ~_bools(pc.is_in(known["key"], value_set=hubs))
         key_index = np.asarray(pc.index_in(known["key"], value_set=all_keys).fill_null(0))
         owner = first_person + np.searchsorted(persons, known["person_id"].to_numpy())
         sources.append(n + key_index[use])
@@ -107,13 +190,6 @@ def link(db: duckdb.DuckDBPyConnection, keys: dict[str, pa.Array]) -> Linked:
     _, label = connected_components(graph, directed=False)
     person_node = {int(p): first_person + i for i, p in enumerate(persons)}
     return _assign(db, keys, label, n, person_node)
-
-
-def _bools(values: pa.Array | pa.ChunkedArray) -> np.ndarray:
-    filled = pc.fill_null(values, False)
-    if isinstance(filled, pa.ChunkedArray):
-        filled = filled.combine_chunks()
-    return np.asarray(filled.to_numpy(zero_copy_only=False), dtype=bool)
 
 
 def _assign(
@@ -129,8 +205,8 @@ def _assign(
         owner_of_label.setdefault(int(label[node]), []).append(known_person)
     row_labels = label[:n]
     has_key = np.zeros(n, bool)
-    for kind in (*STRONG, *WEAK):
-        has_key |= np.asarray(pc.is_valid(keys[kind]))
+    for kind in KINDS:
+        has_key |= _bools(pc.is_valid(keys[kind]))
     fresh = np.setdiff1d(row_labels[has_key], np.fromiter(owner_of_label, np.int64))
     person_of_label = np.full(int(label.max(initial=0)) + 1, -1, np.int64)
     person_of_label[fresh] = _new_person_ids(db, len(fresh))
@@ -165,14 +241,13 @@ def _merge(db: duckdb.DuckDBPyConnection, keep: int, others: list[int]) -> None:
 def _remember(db: duckdb.DuckDBPyConnection, keys: dict[str, pa.Array], person: np.ndarray) -> None:
     """Store each (key, person) pair not known yet."""
     parts = []
-    for kind in (*STRONG, *WEAK):
+    for kind in KINDS:
         table = pa.table(
             {"key": keys[kind], "kind": pa.array([kind] * len(person)), "person_id": person}
         )
         keep = pc.and_(pc.is_valid(keys[kind]), pc.greater(table["person_id"], -1))
         parts.append(table.filter(keep))
-    found = pa.concat_tables(parts)
-    db.register("found_keys", found)
+    db.register("found_keys", pa.concat_tables(parts))
     try:
         db.execute(
             "INSERT INTO person_keys SELECT DISTINCT f.key, f.kind, f.person_id FROM found_keys f "

@@ -18,12 +18,12 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
+from publieksdata.deliver.layouts import XLSX_MAX_ROWS, Layout
 from publieksdata.standard.codelists import codelist
 from publieksdata.synth import identity as ids
 from publieksdata.synth import names
 from publieksdata.synth.behaviour import CHANNELS, STATUSES, TICKET_TYPES, Visits
 from publieksdata.synth.geography import Geography
-from publieksdata.deliver.layouts import XLSX_MAX_ROWS, Layout
 from publieksdata.synth.population import GENDERS, Population
 from publieksdata.synth.sector import Institutions, Programme
 from publieksdata.synth.xlsx import CellKind, write_xlsx

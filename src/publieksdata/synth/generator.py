@@ -25,13 +25,6 @@ from typing import Any
 import numpy as np
 
 from publieksdata import __version__
-from publieksdata.errors import PubliekError
-from publieksdata.standard.codelists import codelist
-from publieksdata.standard.schema import load_standard
-from publieksdata.synth.behaviour import complete_visits, demand, plan_visits
-from publieksdata.synth.config import SynthConfig
-from publieksdata.synth.exports import Sector, Written, write_export
-from publieksdata.synth.geography import embedded_geography
 from publieksdata.deliver.layouts import (
     LAYOUTS,
     MUSEUM_LAYOUTS,
@@ -39,6 +32,13 @@ from publieksdata.deliver.layouts import (
     XLSX_MAX_ROWS,
     Layout,
 )
+from publieksdata.errors import PubliekError
+from publieksdata.standard.codelists import codelist
+from publieksdata.standard.schema import load_standard
+from publieksdata.synth.behaviour import complete_visits, demand, plan_visits
+from publieksdata.synth.config import SynthConfig
+from publieksdata.synth.exports import Sector, Written, write_export
+from publieksdata.synth.geography import embedded_geography
 from publieksdata.synth.population import generate_population
 from publieksdata.synth.sector import (
     CATEGORIES,

@@ -16,6 +16,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from publieksdata.deliver.layouts import Layout
 from publieksdata.standard.definitions import Season
 from publieksdata.synth.behaviour import CHANNELS, STATUSES, TICKET_TYPES, Visits
 from publieksdata.synth.exports import (
@@ -28,7 +29,6 @@ from publieksdata.synth.exports import (
     Written,
 )
 from publieksdata.synth.geography import Geography
-from publieksdata.deliver.layouts import Layout
 from publieksdata.synth.population import GENDERS, GROUPS, Population
 from publieksdata.synth.sector import Institutions, Programme
 
