@@ -97,9 +97,9 @@ def platform(tmp_path_factory: pytest.TempPathFactory) -> Path:
         "kolom1;kolom2\r\n" + ";".join(list(CANARY.values())[:2]) + "\r\n"
     )
     layout = LAYOUTS["museum_xlsx"]
-    columns = [pa.array(["T1", "2025-10-04", "10:00", "Expo", "Volwassene", "1", "12.5",
-                         CANARY["E-mailadres"], CANARY["Postcode"], "ja", "Online", "Betaald"][k:k + 1])
-               for k in range(len(layout.headers))]  # fmt: skip
+    cells = ["T1", "2025-10-04", "10:00", "Expo", "Volwassene", "1", "12.5",
+             CANARY["E-mailadres"], CANARY["Postcode"], "ja", "Online", "Betaald"]  # fmt: skip
+    columns = [pa.array([cell]) for cell in cells]
     write_xlsx(inputs / "museum.xlsx", "Blad1", layout.headers, columns,
                ["text"] * len(layout.headers))  # fmt: skip
 
