@@ -1,0 +1,81 @@
+"""Crash test: kill -9 during a delivery; afterwards the warehouse holds all of it or none."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from publieksdata.synth.config import scale
+from publieksdata.synth.generator import generate_sector
+
+
+def command(*args: str) -> list[str]:
+    return [sys.executable, "-m", "publieksdata", *args]
+
+
+def big_export(source: Path, target: Path, copies: int) -> None:
+    """The rows of one export many times over, each copy with its own order numbers."""
+    header, *rows = source.read_text("utf-8-sig").splitlines()
+    with target.open("w", encoding="utf-8") as out:
+        out.write(header + "\r\n")
+        for copy in range(copies):
+            out.writelines(f"{copy}{row}\r\n" for row in rows)
+
+
+def counts(warehouse: Path) -> tuple[int, int]:
+    db = duckdb.connect(str(warehouse), read_only=True)
+    tickets = db.execute("SELECT count(*) FROM tickets").fetchall()[0][0]
+    deliveries = db.execute("SELECT count(*) FROM deliveries").fetchall()[0][0]
+    db.close()
+    return tickets, deliveries
+
+
+@pytest.mark.slow
+def test_a_killed_delivery_leaves_the_warehouse_as_it_was(tmp_path: Path) -> None:
+    sector = generate_sector(scale("tiny"), tmp_path / "sector", workers=1)
+    kassa = [sector.folder / e["file"] for e in sector.exports if e["layout"] == "kassa_nl"]
+    big = tmp_path / "big.csv"
+    big_export(kassa[0], big, 150)
+    env = {
+        **os.environ,
+        "PUBLIEKSDATA_DATA": str(tmp_path / "data"),
+        "PUBLIEKSDATA_KEY_FILE": str(tmp_path / "key"),
+    }
+    subprocess.run(command("key", "init"), env=env, check=True, capture_output=True)
+    subprocess.run(command("deliver", str(kassa[1]), "--institution", "I0002"), env=env,
+                   check=True, capture_output=True)  # fmt: skip
+    warehouse = tmp_path / "data" / "warehouse.duckdb"
+    before = counts(warehouse)
+
+    # How long a whole delivery of the big file takes here, in a scratch warehouse.
+    scratch = {**env, "PUBLIEKSDATA_DATA": str(tmp_path / "scratch")}
+    started = time.monotonic()
+    subprocess.run(command("deliver", str(big), "--institution", "I0001"), env=scratch,
+                   check=True, capture_output=True)  # fmt: skip
+    full = time.monotonic() - started
+
+    victim = subprocess.Popen(
+        command("deliver", str(big), "--institution", "I0001"), env=env,
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    time.sleep(full * 0.7)
+    assert victim.poll() is None, "the delivery finished before it could be killed"
+    victim.send_signal(signal.SIGKILL)
+    assert victim.wait() == -signal.SIGKILL
+    assert counts(warehouse) == before
+
+    again = subprocess.run(
+        command("deliver", str(big), "--institution", "I0001", "--json"), env=env,
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    assert '"status": "loaded"' in again.stdout
+    tickets, deliveries = counts(warehouse)
+    assert deliveries == before[1] + 1
+    assert tickets > before[0]
