@@ -22,7 +22,7 @@ import pyarrow.compute as pc
 
 from publieksdata.deliver.convert import FACT_SCHEMA, accepted_identifiers, convert, facts
 from publieksdata.deliver.mapping import MappingProfile, MappingStore, Recognition, recognise
-from publieksdata.deliver.problems import CATALOGUE, Problem, ProblemLog
+from publieksdata.deliver.problems import CATALOGUE, Problem, ProblemGroup, ProblemLog, number
 from publieksdata.deliver.readers import ExportReader, open_export
 from publieksdata.errors import PubliekError
 from publieksdata.pseudonymise.keys import DeploymentKey
@@ -55,6 +55,7 @@ class DeliveryReport:
     period: str = ""
     replaced: int | None = None
     problem_counts: dict[str, int] = field(default_factory=dict)
+    problem_groups: list[dict[str, Any]] = field(default_factory=list)
     problems: list[dict[str, Any]] = field(default_factory=list)
     problems_not_listed: int = 0
     file: dict[str, Any] = field(default_factory=dict)
@@ -80,7 +81,7 @@ class DeliveryReport:
             else ("received", "loaded", "rejected", "duplicates", "warnings")
         )
         numbers = (self.received, self.loaded, self.rejected, self.duplicates, self.warnings)
-        out = [", ".join(f"{w} {n:,}" for w, n in zip(words, numbers, strict=True))]
+        out = [", ".join(f"{w} {number(n, language)}" for w, n in zip(words, numbers, strict=True))]
         if self.replaced is not None:
             out.append(
                 f"Vervangt levering {self.replaced} voor dezelfde periode."
@@ -90,10 +91,8 @@ class DeliveryReport:
         if self.ignored_columns:
             label = "Genegeerde kolommen" if nl else "Ignored columns"
             out.append(f"{label}: {', '.join(self.ignored_columns)}")
-        out += [Problem(**p).message(language) for p in self.problems[:20]]
-        more = len(self.problems) - 20 + self.problems_not_listed
-        if more > 0:
-            out.append(f"… en nog {more:,} meldingen" if nl else f"… and {more:,} more problems")
+        groups = sorted(self.problem_groups, key=lambda g: -int(g["count"]))
+        out += [ProblemGroup(**g).message(language) for g in groups]
         return out
 
 
@@ -313,6 +312,7 @@ def _report(
         period=period,
         replaced=replaced,
         problem_counts=by_code,
+        problem_groups=[asdict(g) for g in log.groups.values()],
         problems=[asdict(p) for p in log.details],
         problems_not_listed=log.not_listed,
         file={k: v for k, v in file_facts.items() if k != "headers"},

@@ -116,6 +116,38 @@ class Problem:
         return f"{where}: {self.type.title(language)}{shown}. {advice}"
 
 
+def number(value: int, language: Language) -> str:
+    """1.204 in Dutch, 1,204 in English."""
+    text = f"{value:,}"
+    return text.replace(",", ".") if language == "nl" else text
+
+
+@dataclass
+class ProblemGroup:
+    """All problems of one kind in one column: how many, and the first rows."""
+
+    code: str
+    column: str | None
+    value: str | None = None  # the first offending value, never of an identifying field
+    example: str = ""
+    codelist: str = ""
+    count: int = 0
+    rows: list[int] = field(default_factory=list)
+
+    def message(self, language: Language = "nl") -> str:
+        """ "kolom 'Prijs': dit is geen bedrag — 800 rijen (rij 286, 423, …). Schrijf …"""
+        kind = CATALOGUE[self.code]
+        nl = language == "nl"
+        unit = ("rij", "rijen") if nl else ("row", "rows")
+        counted = f"{number(self.count, language)} {unit[0] if self.count == 1 else unit[1]}"
+        rows = ", ".join(number(r, language) for r in self.rows)
+        rows += ", …" if self.count > len(self.rows) else ""
+        where = f"{'kolom' if nl else 'column'} '{self.column}': " if self.column else ""
+        advice = kind.advice(language).format(example=self.example, codelist=self.codelist)
+        shown = f" ('{self.value}')" if self.value else ""
+        return f"{where}{kind.title(language)}{shown} — {counted} ({unit[0]} {rows}). {advice}"
+
+
 @dataclass
 class ProblemLog:
     """All problems of a delivery: counted in full, listed up to ``limit``."""
@@ -123,9 +155,20 @@ class ProblemLog:
     limit: int = MAX_DETAILS
     counts: Counter[tuple[str, str | None]] = field(default_factory=Counter)
     details: list[Problem] = field(default_factory=list)
+    groups: dict[tuple[str, str | None], ProblemGroup] = field(default_factory=dict)
 
     def add(self, problem: Problem) -> None:
-        self.counts[(problem.code, problem.column)] += 1
+        key = (problem.code, problem.column)
+        self.counts[key] += 1
+        group = self.groups.setdefault(
+            key,
+            ProblemGroup(
+                problem.code, problem.column, problem.value, problem.example, problem.codelist
+            ),
+        )
+        group.count += 1
+        if len(group.rows) < 5:
+            group.rows.append(problem.row)
         if len(self.details) < self.limit:
             self.details.append(problem)
 
