@@ -290,11 +290,11 @@ def customer_identifiers(conv: Conversion) -> None:
     _warn_unusable(conv, "customer.postcode", postcode_raw, postcode, "bad-postcode")
     first, infix, last = _names(conv)
     number, addition = _house(conv)
-    keys = [
-        normalise.name_key(f, i, s)
-        for f, i, s in zip(first.to_pylist(), infix.to_pylist(), last.to_pylist(), strict=True)
-    ]
-    name_key = pa.array(keys, pa.string())
+    # Names repeat over a customer's rows: key each distinct (first, infix, last) once.
+    triple = pc.binary_join_element_wise(
+        *(pc.fill_null(part, "") for part in (first, infix, last)), _SEPARATOR
+    )
+    name_key = normalise.apply(_name_key, triple)
     initial = pc.utf8_slice_codeunits(name_key, 0, 1)
     surname = pc.utf8_slice_codeunits(name_key, 2, 200)
     address = pc.binary_join_element_wise(
@@ -313,6 +313,14 @@ def customer_identifiers(conv: Conversion) -> None:
     nothing = ~(_present(email) | _present(phone) | _present(conv.identifiers["customer_id"])
                 | _present(address))  # fmt: skip
     conv.report(nothing & ~conv.rejected, "no-identifier", "customer.email")
+
+
+_SEPARATOR = "\x1f"
+
+
+def _name_key(joined: str) -> str | None:
+    first, infix, last = (part or None for part in joined.split(_SEPARATOR))
+    return normalise.name_key(first, infix, last)
 
 
 def _first_name(value: str) -> str | None:

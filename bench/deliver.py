@@ -1,0 +1,221 @@
+"""Benchmark: a full delivery (read → validate → pseudonymise → link → commit) against
+DuckDB's own plain CSV load and a straightforward pandas + hashlib pipeline, in one run.
+
+    python bench/deliver.py [--rows 1000000] [--keep FOLDER]
+
+The export is a synthetic kassa_nl file (one row per ticket, Dutch notation, Windows line
+ends, UTF-8 with BOM), its rows copied until there are ``--rows``, each copy with its own
+order numbers and e-mail addresses. Each pipeline runs in its own process, so its peak
+memory is its own. Also prints linkage quality on the small synthetic sector.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import platform
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+ROW_GROUP = 100_000
+
+
+def machine() -> str:
+    cpu = platform.processor() or platform.machine()
+    return (
+        f"{platform.node()} · {os.cpu_count()} cores · {cpu} · Python {platform.python_version()}"
+    )
+
+
+def make_export(target: Path, rows: int, sector_folder: Path) -> None:
+    """Copies of the rows of the largest kassa_nl export of a tiny sector."""
+    from publieksdata.synth.config import scale
+    from publieksdata.synth.generator import generate_sector
+
+    summary = generate_sector(scale("small"), sector_folder, workers=1)
+    kassa = max((e for e in summary.exports if e["layout"] == "kassa_nl"), key=lambda e: e["rows"])
+    header, *lines = (sector_folder / kassa["file"]).read_text("utf-8-sig").splitlines()
+    email_column = header.split(";").index("E-mailadres")
+    written = 0
+    with target.open("w", encoding="utf-8-sig", newline="") as out:
+        out.write(header + "\r\n")
+        copy = 0
+        while written < rows:
+            for line in lines[: rows - written]:
+                cells = line.split(";")
+                if cells[email_column]:
+                    cells[email_column] = f"c{copy}.{cells[email_column].strip()}"
+                cells[0] = f"{copy}{cells[0]}"
+                out.write(";".join(cells) + "\r\n")
+            written += min(len(lines), rows - written)
+            copy += 1
+
+
+def run_ours(path: Path, folder: Path) -> dict[str, Any]:
+    from publieksdata.deliver.delivery import deliver_file
+    from publieksdata.pseudonymise.keys import DeploymentKey
+    from publieksdata.warehouse.store import Warehouse
+
+    key = DeploymentKey.generate()
+    started = time.perf_counter()
+    with Warehouse(folder / "ours.duckdb", key.fingerprint) as warehouse:
+        report = deliver_file(path, "I0001", warehouse, key)
+    return {"seconds": time.perf_counter() - started, "rows": report.received}
+
+
+def run_duckdb(path: Path, folder: Path) -> dict[str, Any]:
+    import duckdb
+
+    started = time.perf_counter()
+    db = duckdb.connect(str(folder / "plain.duckdb"))
+    db.execute(
+        "CREATE TABLE t AS SELECT * FROM read_csv(?, delim=';', header=true, all_varchar=true)",
+        [str(path)],
+    )
+    rows = db.execute("SELECT count(*) FROM t").fetchall()[0][0]
+    db.close()
+    return {"seconds": time.perf_counter() - started, "rows": rows}
+
+
+def run_pandas(path: Path, folder: Path) -> dict[str, Any]:
+    """What a data team might write: read in chunks, lower-case, SHA-256, append to DuckDB."""
+    import duckdb
+    import pandas as pd
+
+    started = time.perf_counter()
+    db = duckdb.connect(str(folder / "pandas.duckdb"))
+    rows = 0
+    first = True
+    for chunk in pd.read_csv(path, sep=";", dtype=str, chunksize=ROW_GROUP, encoding="utf-8-sig"):
+        for column in ("E-mailadres", "Telefoonnummer", "Klantnummer"):
+            chunk[column] = (
+                chunk[column]
+                .fillna("")
+                .str.strip()
+                .str.lower()
+                .map(lambda v: hashlib.sha256(v.encode()).hexdigest() if v else None)
+            )
+        chunk["pc4"] = chunk["Postcode"].str[:4]
+        chunk = chunk.drop(columns=["Voornaam", "Tussenvoegsel", "Achternaam", "Straat",
+                                    "Huisnummer", "Toevoeging", "Postcode", "Geboortedatum"])  # fmt: skip
+        db.register("chunk", chunk)
+        db.execute(
+            "CREATE TABLE t AS SELECT * FROM chunk"
+            if first
+            else "INSERT INTO t SELECT * FROM chunk"
+        )
+        db.unregister("chunk")
+        first = False
+        rows += len(chunk)
+    db.close()
+    return {"seconds": time.perf_counter() - started, "rows": rows}
+
+
+PIPELINES = {"ours": run_ours, "duckdb": run_duckdb, "pandas": run_pandas}
+
+
+def child(name: str, path: Path, folder: Path) -> dict[str, Any]:
+    """Run one pipeline in a fresh process and collect its time and peak memory."""
+    result = subprocess.run(
+        [sys.executable, __file__, "--only", name, "--file", str(path), "--folder", str(folder)],
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    return dict(json.loads(result.stdout.strip().splitlines()[-1]))
+
+
+def linkage_quality() -> dict[str, float]:
+    """Pairwise precision and recall of linkage on the small synthetic sector."""
+    import duckdb
+    import pyarrow.parquet as pq
+
+    from publieksdata.deliver.delivery import deliver_file
+    from publieksdata.pseudonymise.keys import DeploymentKey
+    from publieksdata.synth.config import scale
+    from publieksdata.synth.generator import generate_sector
+    from publieksdata.warehouse.store import Warehouse
+
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        sector = generate_sector(scale("small"), folder / "sector", workers=1)
+        key = DeploymentKey.generate()
+        predicted: dict[tuple[str, int], int] = {}
+        with Warehouse(folder / "w.duckdb", key.fingerprint) as warehouse:
+            for export in sector.exports:
+                report = deliver_file(folder / "sector" / export["file"], export["institution_id"],
+                                      warehouse, key)  # fmt: skip
+                for row, person in warehouse.db.execute(
+                    "SELECT source_row, person_id FROM tickets WHERE delivery_id = ?",
+                    [report.delivery_id],
+                ).fetchall():
+                    predicted[(export["file"], row - 1)] = person
+        truth = pq.read_table(folder / "sector" / "truth" / "records.parquet").to_pylist()
+        persons = pq.read_table(folder / "sector" / "truth" / "persons.parquet").to_pylist()
+    sharing = Counter(p["email_shared_with"] for p in persons)
+    shared = {p["person"] for p in persons if sharing[p["email_shared_with"]] > 1}
+    nameless = {e["file"] for e in sector.exports if e["layout"] == "museum_xlsx"}
+    units = set()
+    for r in truth:
+        person = predicted.get((r["file"], r["row"]))
+        if r["status"] == "valid" and person is not None:
+            if not (r["file"] in nameless and r["person"] in shared):
+                units.add((r["file"], r["person"], person))
+    del duckdb
+
+    def pairs(counter: Counter[Any]) -> int:
+        return sum(n * (n - 1) // 2 for n in counter.values())
+
+    both = pairs(Counter((t, p) for _, t, p in units))
+    return {
+        "precision": both / max(pairs(Counter(p for _, _, p in units)), 1),
+        "recall": both / max(pairs(Counter(t for _, t, _ in units)), 1),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--keep", type=Path, default=None, help="keep the files here")
+    parser.add_argument("--only", choices=list(PIPELINES), help=argparse.SUPPRESS)
+    parser.add_argument("--file", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--folder", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.only:
+        result = PIPELINES[args.only](args.file, args.folder)
+        result["peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        print(json.dumps(result))
+        return
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = args.keep or Path(tmp)
+        folder.mkdir(parents=True, exist_ok=True)
+        export = folder / "export.csv"
+        make_export(export, args.rows, folder / "sector")
+        size = export.stat().st_size / 1e6
+        results = {name: child(name, export, folder) for name in PIPELINES}
+    print(f"machine        {machine()}")
+    print(f"export         {args.rows:,} rows, {size:,.0f} MB (kassa_nl layout)")
+    for name, r in results.items():
+        rate = r["rows"] / r["seconds"]
+        print(
+            f"{name:<14} {r['seconds']:7.1f} s  {rate:12,.0f} rows/s  peak {r['peak_mb']:,.0f} MB"
+        )
+    ours = results["ours"]["rows"] / results["ours"]["seconds"]
+    for name in ("duckdb", "pandas"):
+        print(
+            f"ratio          ours / {name} = {ours / (results[name]['rows'] / results[name]['seconds']):.2f}"
+        )
+    quality = linkage_quality()
+    print(
+        f"linkage        small sector: precision {quality['precision']:.4f}, recall {quality['recall']:.4f}"
+    )
+
+
+if __name__ == "__main__":
+    main()
