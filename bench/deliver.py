@@ -104,8 +104,7 @@ def run_pandas(path: Path, folder: Path) -> dict[str, Any]:
                 .map(lambda v: hashlib.sha256(v.encode()).hexdigest() if v else None)
             )
         chunk["pc4"] = chunk["Postcode"].str[:4]
-        chunk = chunk.drop(columns=["Voornaam", "Tussenvoegsel", "Achternaam", "Straat",
-                                    "Huisnummer", "Toevoeging", "Postcode", "Geboortedatum"])  # fmt: skip
+        chunk = chunk.drop(columns=IDENTIFYING_COLUMNS)
         db.register("chunk", chunk)
         db.execute(
             "CREATE TABLE t AS SELECT * FROM chunk"
@@ -119,6 +118,10 @@ def run_pandas(path: Path, folder: Path) -> dict[str, Any]:
     return {"seconds": time.perf_counter() - started, "rows": rows}
 
 
+IDENTIFYING_COLUMNS = [
+    "Voornaam", "Tussenvoegsel", "Achternaam", "Straat", "Huisnummer", "Toevoeging",
+    "Postcode", "Geboortedatum",
+]  # fmt: skip
 PIPELINES = {"ours": run_ours, "duckdb": run_duckdb, "pandas": run_pandas}
 
 
@@ -164,9 +167,9 @@ def linkage_quality() -> dict[str, float]:
     units = set()
     for r in truth:
         person = predicted.get((r["file"], r["row"]))
-        if r["status"] == "valid" and person is not None:
-            if not (r["file"] in nameless and r["person"] in shared):
-                units.add((r["file"], r["person"], person))
+        ambiguous = r["file"] in nameless and r["person"] in shared
+        if r["status"] == "valid" and person is not None and not ambiguous:
+            units.add((r["file"], r["person"], person))
     del duckdb
 
     def pairs(counter: Counter[Any]) -> int:
@@ -208,13 +211,11 @@ def main() -> None:
         )
     ours = results["ours"]["rows"] / results["ours"]["seconds"]
     for name in ("duckdb", "pandas"):
-        print(
-            f"ratio          ours / {name} = {ours / (results[name]['rows'] / results[name]['seconds']):.2f}"
-        )
+        theirs = results[name]["rows"] / results[name]["seconds"]
+        print(f"ratio          ours / {name} = {ours / theirs:.2f}")
     quality = linkage_quality()
-    print(
-        f"linkage        small sector: precision {quality['precision']:.4f}, recall {quality['recall']:.4f}"
-    )
+    precision, recall = quality["precision"], quality["recall"]
+    print(f"linkage        small sector: precision {precision:.4f}, recall {recall:.4f}")
 
 
 if __name__ == "__main__":

@@ -21,16 +21,25 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from publieksdata import __version__
-from publieksdata.deliver.delivery import deliver_file
+from publieksdata.deliver.delivery import deliver_file, erase_file
 from publieksdata.deliver.mapping import MappingStore, automatic, with_columns
 from publieksdata.deliver.readers import open_export
 from publieksdata.errors import PubliekError
-from publieksdata.pseudonymise.keys import DeploymentKey, init_key, load_key
+from publieksdata.pseudonymise.keys import (
+    DeploymentKey,
+    check_fingerprint,
+    init_key,
+    load_key,
+    previous_key_path,
+    write_rotated,
+)
 from publieksdata.settings import SETTINGS, Settings
 from publieksdata.standard.text import Language
 from publieksdata.synth.config import SCALES, SynthConfig, scale
 from publieksdata.synth.generator import SectorSummary, generate_sector
 from publieksdata.warehouse.store import Warehouse
+from publieksdata.warehouse.upkeep import retain as retain_seasons
+from publieksdata.warehouse.upkeep import rotate
 
 app = typer.Typer(
     help="publieksdata: privacy-by-design publieksdata voor de culturele sector / "
@@ -262,6 +271,39 @@ def key_fingerprint(key_file: KeyOption = None) -> None:
     out.print(key.fingerprint)
 
 
+@key_app.command("rotate")
+def key_rotate(data: DataOption = None, key_file: KeyOption = None) -> None:
+    """Replace the key and re-key every stored pseudonym, without any raw data.
+
+    The old key is kept next to the key file (name.g<generation>) until the warehouse is
+    re-keyed; an interrupted rotation is resumed by running the command again.
+    """
+    settings = Settings.load(data=data, key_file=key_file)
+    key = load_key(settings.key_file)
+    with Warehouse(settings.warehouse, key.fingerprint, claim=False) as warehouse:
+        stored = warehouse.meta("key_fingerprint")
+        previous = previous_key_path(settings.key_file, key.generation - 1)
+        if stored == key.fingerprint:  # a fresh rotation
+            old, new = key, key.rotated()
+            write_rotated(settings.key_file, new)
+            previous = previous_key_path(settings.key_file, old.generation)
+        elif previous.exists() and load_key(previous, env={}).fingerprint == stored:
+            old, new = load_key(previous, env={}), key  # resume an interrupted rotation
+        else:
+            check_fingerprint(key, stored)
+            return
+        count = rotate(warehouse, old, new)
+    previous.unlink()
+    out.print(
+        _say(
+            f"Sleutel vervangen (generatie {new.generation}, vingerafdruk {new.fingerprint}); "
+            f"{count:,} pseudoniemen opnieuw berekend.",
+            f"Key replaced (generation {new.generation}, fingerprint {new.fingerprint}); "
+            f"{count:,} pseudonyms re-keyed.",
+        )
+    )
+
+
 def _warehouse(settings: Settings) -> tuple[Warehouse, DeploymentKey]:
     key = load_key(settings.key_file)
     return Warehouse(settings.warehouse, key.fingerprint), key
@@ -344,6 +386,42 @@ def deliveries(
             counts = [f"{d.report[k]:,}" for k in ("received", "loaded", "rejected", "duplicates")]
             table.add_row(str(d.delivery_id), d.institution_id, d.period, d.status, *counts)
     out.print(table)
+
+
+@app.command()
+def erase(
+    file: Annotated[Path, typer.Argument(help="File listing the persons' identifiers.")],
+    institution: Annotated[str, typer.Option("--institution", help="Institution code.")],
+    data: DataOption = None,
+    key_file: KeyOption = None,
+) -> None:
+    """Erase persons (listed by e-mail, phone, customer number or name and address) from an
+    institution's records, and keep them out of later deliveries."""
+    warehouse, key = _warehouse(Settings.load(data=data, key_file=key_file))
+    with warehouse:
+        done = erase_file(file, institution, warehouse, key)
+    out.print(
+        _say(
+            f"{done.persons:,} personen gevonden, {done.rows:,} rijen verwijderd; zij worden ook "
+            "uit latere leveringen geweerd.",
+            f"{done.persons:,} persons found, {done.rows:,} rows removed; they are kept out of "
+            "later deliveries too.",
+        )
+    )
+
+
+@app.command()
+def retain(
+    seasons: Annotated[int, typer.Option(help="Seasons to keep, the current one included.")],
+    data: DataOption = None,
+    key_file: KeyOption = None,
+) -> None:
+    """Apply the retention period: remove facts of performances older than N seasons."""
+    warehouse, _ = _warehouse(Settings.load(data=data, key_file=key_file))
+    with warehouse:
+        removed = retain_seasons(warehouse, seasons)
+    out.print(_say(f"{removed:,} rijen ouder dan {seasons} seizoenen verwijderd.",
+                   f"{removed:,} rows older than {seasons} seasons removed."))  # fmt: skip
 
 
 @app.command()

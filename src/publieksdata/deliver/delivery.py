@@ -20,7 +20,14 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from publieksdata.deliver.convert import FACT_SCHEMA, accepted_identifiers, convert, facts
+from publieksdata.deliver.convert import (
+    FACT_SCHEMA,
+    Conversion,
+    accepted_identifiers,
+    convert,
+    customer_identifiers,
+    facts,
+)
 from publieksdata.deliver.mapping import MappingProfile, MappingStore, Recognition, recognise
 from publieksdata.deliver.problems import CATALOGUE, Problem, ProblemGroup, ProblemLog, number
 from publieksdata.deliver.readers import ExportReader, open_export
@@ -30,6 +37,7 @@ from publieksdata.pseudonymise.linkage import link
 from publieksdata.pseudonymise.pseudonyms import Pseudonymiser
 from publieksdata.standard.text import Language
 from publieksdata.warehouse.store import Warehouse
+from publieksdata.warehouse.upkeep import Erasure, denied_mask, erase
 
 BATCH_ROWS = 200_000
 Progress = Callable[[int], None]  # rows read so far
@@ -166,6 +174,14 @@ def _load_batches(
         table = facts(conv)
         keys = pseudonyms.keys(accepted_identifiers(conv))
         del conv  # the raw batch and its identifiers go here
+        erased = denied_mask(warehouse, institution_id, keys)
+        if pc.any(erased).as_py():
+            rows = table["source_row"].filter(erased).to_pylist()
+            for row in rows:
+                log.add(Problem("erased-person", row, None))
+            keep = pc.invert(erased)
+            table = table.filter(keep)
+            keys = {kind: values.filter(keep) for kind, values in keys.items()}
         linked = link(warehouse.db, keys)
         person = pa.array(np.where(linked.person >= 0, linked.person, 0))
         person = pc.if_else(pa.array(linked.person >= 0), person, pa.scalar(None, pa.int64()))
@@ -184,6 +200,31 @@ def _load_batches(
     counts.received += reader.bad_row_count
     counts.rejected += reader.bad_row_count
     return counts
+
+
+def erase_file(path: Path, institution_id: str, warehouse: Warehouse,
+               key: DeploymentKey) -> Erasure:  # fmt: skip
+    """Erase the persons whose identifiers a file lists (any columns with e-mail, phone,
+    customer number or name and address) from this institution's records."""
+    log = ProblemLog()
+    with open_export(path) as reader:
+        recognition = recognise(reader.facts.headers)
+        identifying = [t for t in recognition.profile.columns.values() if t.startswith("customer.")]
+        if not identifying:
+            raise PubliekError(
+                "erase-no-identifiers",
+                f"{path.name}: geen kolom met e-mail, telefoon, klantnummer of naam en adres.",
+                f"{path.name}: no column with e-mail, phone, customer number or name and address.",
+            )
+        pseudonyms = _Pseudonyms(key, institution_id)
+        parts: dict[str, list[pa.Array]] = {}
+        for batch in reader.batches(BATCH_ROWS):
+            conv = Conversion(batch, recognition.profile, log)
+            customer_identifiers(conv)
+            for kind, values in pseudonyms.keys(conv.identifiers).items():
+                parts.setdefault(kind, []).append(values)
+    keys = {kind: pa.concat_arrays(values) for kind, values in parts.items()}
+    return erase(warehouse, institution_id, keys) if keys else Erasure(0, 0, 0)
 
 
 def _remove_duplicates(warehouse: Warehouse, delivery_id: int, profile: MappingProfile) -> int:

@@ -97,7 +97,9 @@ def _record(row: tuple[Any, ...]) -> DeliveryRecord:
 class Warehouse:
     """One DuckDB warehouse file; open it with the deployment key's fingerprint."""
 
-    def __init__(self, path: Path, fingerprint: str, *, read_only: bool = False) -> None:
+    def __init__(
+        self, path: Path, fingerprint: str, *, read_only: bool = False, claim: bool = True
+    ) -> None:
         self.path = path
         if read_only and not path.exists():
             raise PubliekError(
@@ -118,7 +120,8 @@ class Warehouse:
             ) from None
         if not read_only:
             self.db.execute(SCHEMA)
-        self._claim(fingerprint, read_only)
+        if claim:  # only key rotation opens the warehouse without checking the key
+            self._claim(fingerprint, read_only)
 
     def _claim(self, fingerprint: str, read_only: bool) -> None:
         """Bind the warehouse to one key: a different key would make new pseudonyms that

@@ -1,0 +1,168 @@
+"""Keeping the warehouse: key rotation, erasure of persons and the retention period.
+
+Each operation is one transaction and is written to the warehouse's event log (G6);
+none of them needs or sees a raw identifier except erasure, which pseudonymises the
+identifiers it is given in memory, exactly as a delivery does.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from publieksdata.errors import PubliekError
+from publieksdata.pseudonymise.keys import DeploymentKey
+from publieksdata.pseudonymise.pseudonyms import Pseudonymiser
+from publieksdata.standard.definitions import season_of
+from publieksdata.warehouse.store import Warehouse
+
+
+def _strings(warehouse: Warehouse, sql: str, params: list[object]) -> pa.Array:
+    """The text column ``v`` of a query as an Arrow array."""
+    return pa.array(warehouse.db.execute(sql, params).fetchnumpy()["v"], pa.string())
+
+
+def _rekey_column(
+    warehouse: Warehouse, table: str, column: str, where: str, params: list[object],
+    old: Pseudonymiser, new_key: DeploymentKey,
+) -> int:  # fmt: skip
+    """Replace every pseudonym in one column by its re-keyed value, through a mapping table."""
+    values = _strings(warehouse, f"SELECT DISTINCT {column} AS v FROM {table} "
+                      f"WHERE {column} IS NOT NULL AND {where}", params)  # fmt: skip
+    if len(values) == 0:
+        return 0
+    mapping = pa.table({"old": values, "new": old.rekey(values, new_key)})
+    warehouse.db.register("rekeyed", mapping)
+    try:
+        warehouse.db.execute(
+            f"UPDATE {table} SET {column} = r.new FROM rekeyed r "
+            f"WHERE {table}.{column} = r.old AND {where}",
+            params,
+        )
+    finally:
+        warehouse.db.unregister("rekeyed")
+    return len(values)
+
+
+def rotate(warehouse: Warehouse, old_key: DeploymentKey, new_key: DeploymentKey) -> int:
+    """Re-key every stored pseudonym from ``old_key`` to ``new_key`` without raw data.
+
+    Person ids do not change, so every figure (reach, overlap) is the same afterwards.
+    Returns the number of distinct pseudonyms re-keyed.
+    """
+    if warehouse.meta("key_fingerprint") != old_key.fingerprint:
+        raise PubliekError(
+            "key-mismatch",
+            "Het warehouse hoort niet bij de huidige sleutel; roteren kan niet.",
+            "The warehouse does not belong to the current key; it cannot be rotated.",
+        )
+    person = Pseudonymiser(old_key, "person")
+    with warehouse.transaction():
+        count = _rekey_column(warehouse, "person_keys", "key", "kind <> 'customer'", [],
+                              person, new_key)  # fmt: skip
+        count += _rekey_column(warehouse, "denied", "key", "true", [], person, new_key)
+        institutions = [
+            r[0]
+            for r in warehouse.db.execute(
+                "SELECT DISTINCT institution_id FROM tickets WHERE customer_key IS NOT NULL"
+            ).fetchall()
+        ]
+        for institution in institutions:
+            customer = Pseudonymiser(old_key, f"customer/{institution}")
+            count += _rekey_column(warehouse, "tickets", "customer_key", "institution_id = ?",
+                                   [institution], customer, new_key)  # fmt: skip
+        # Customer keys in the linkage table are those of the facts, now re-keyed.
+        warehouse.db.execute("DELETE FROM person_keys WHERE kind = 'customer'")
+        warehouse.db.execute(
+            "INSERT INTO person_keys SELECT DISTINCT customer_key, 'customer', person_id "
+            "FROM tickets WHERE customer_key IS NOT NULL AND person_id IS NOT NULL"
+        )
+        warehouse.set_meta("key_fingerprint", new_key.fingerprint)
+        detail = {"from": old_key.fingerprint, "to": new_key.fingerprint, "pseudonyms": count}
+        warehouse.log("key-rotated", None, detail)
+    return count
+
+
+@dataclass(frozen=True)
+class Erasure:
+    """What an erasure removed."""
+
+    persons: int
+    rows: int
+    keys_denied: int
+
+
+def erase(warehouse: Warehouse, institution_id: str, keys: dict[str, pa.Array]) -> Erasure:
+    """Remove this institution's records of the persons these linkage keys name, and deny
+    the keys so a later re-delivery does not bring them back.
+
+    An e-mail address alone names everyone who used it: an erasure by e-mail removes the
+    records of each of them, as all of them carry the address the request names.
+    """
+    flat = pa.concat_arrays([k.drop_null() for k in keys.values()]).unique()
+    with warehouse.transaction():
+        warehouse.db.register("erase_keys", pa.table({"key": flat}))
+        try:
+            persons = [
+                r[0]
+                for r in warehouse.db.execute(
+                    "SELECT DISTINCT person_id FROM person_keys JOIN erase_keys USING (key)"
+                ).fetchall()
+            ]
+            warehouse.db.execute(
+                "INSERT INTO denied SELECT ?, key FROM erase_keys "
+                "ANTI JOIN denied d ON d.key = erase_keys.key AND d.institution_id = ?",
+                [institution_id, institution_id],
+            )
+        finally:
+            warehouse.db.unregister("erase_keys")
+        rows = 0
+        if persons:
+            placeholders = ", ".join("?" * len(persons))
+            rows = int(warehouse.scalar(
+                f"SELECT count(*) FROM tickets WHERE institution_id = ? "
+                f"AND person_id IN ({placeholders})", [institution_id, *persons],
+            ))  # fmt: skip
+            warehouse.db.execute(
+                f"DELETE FROM tickets WHERE institution_id = ? AND person_id IN ({placeholders})",
+                [institution_id, *persons],
+            )
+        warehouse.log("erasure", institution_id, {"persons": len(persons), "rows": rows})
+    return Erasure(len(persons), rows, len(flat))
+
+
+def denied_mask(warehouse: Warehouse, institution_id: str, keys: dict[str, pa.Array]) -> pa.Array:
+    """Rows of a delivery that belong to a person erased at this institution."""
+    n = len(next(iter(keys.values())))
+    denied = _strings(warehouse, "SELECT key AS v FROM denied WHERE institution_id = ?",
+                      [institution_id])  # fmt: skip
+    mask = pa.array([False] * n)
+    if len(denied) == 0:
+        return mask
+    for values in keys.values():
+        mask = pc.or_(mask, pc.fill_null(pc.is_in(values, value_set=denied), False))
+    return mask
+
+
+def retain(warehouse: Warehouse, seasons: int, today: dt.date | None = None) -> int:
+    """Remove facts of performances older than ``seasons`` seasons (the current one counts),
+    and the linkage keys of persons who then have no facts left. Returns rows removed."""
+    if seasons < 1:
+        raise PubliekError("retention-seasons", "Bewaar minstens 1 seizoen.",
+                           "Keep at least 1 season.")  # fmt: skip
+    first_kept = (season_of(today or dt.date.today()) - (seasons - 1)).start
+    with warehouse.transaction():
+        rows = int(
+            warehouse.scalar("SELECT count(*) FROM tickets WHERE starts_at < ?", [first_kept])
+        )
+        warehouse.db.execute("DELETE FROM tickets WHERE starts_at < ?", [first_kept])
+        warehouse.db.execute(
+            "DELETE FROM person_keys WHERE person_id NOT IN "
+            "(SELECT DISTINCT person_id FROM tickets WHERE person_id IS NOT NULL)"
+        )
+        warehouse.log("retention", None, {"seasons": seasons, "before": str(first_kept),
+                                          "rows": rows})  # fmt: skip
+    return rows

@@ -1,0 +1,154 @@
+"""Key rotation, erasure and retention on a real warehouse of the synthetic sector."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from publieksdata.deliver.delivery import deliver_file, erase_file
+from publieksdata.pseudonymise.keys import DeploymentKey, load_key, write_rotated
+from publieksdata.synth.config import scale
+from publieksdata.synth.generator import SectorSummary, generate_sector
+from publieksdata.warehouse.store import Warehouse
+from publieksdata.warehouse.upkeep import retain, rotate
+
+OVERLAP = """
+    SELECT a.institution_id, b.institution_id, count(DISTINCT a.person_id)
+    FROM tickets a JOIN tickets b USING (person_id)
+    WHERE a.institution_id < b.institution_id
+    GROUP BY ALL ORDER BY ALL
+"""
+
+
+@pytest.fixture(scope="module")
+def sector(tmp_path_factory: pytest.TempPathFactory) -> SectorSummary:
+    return generate_sector(scale("tiny"), tmp_path_factory.mktemp("sector"), workers=1)
+
+
+def deliver_all(warehouse: Warehouse, key: DeploymentKey, sector: SectorSummary,
+                exports: list[dict[str, str]]) -> None:  # fmt: skip
+    for export in exports:
+        deliver_file(sector.folder / export["file"], export["institution_id"], warehouse, key)
+
+
+def test_rotation_rekeys_everything_and_changes_no_figure(
+    sector: SectorSummary, tmp_path: Path
+) -> None:
+    half = len(sector.exports) // 2
+    key = DeploymentKey.generate()
+    control_key = DeploymentKey.generate()
+    with (
+        Warehouse(tmp_path / "rotated.duckdb", key.fingerprint) as rotated,
+        Warehouse(tmp_path / "control.duckdb", control_key.fingerprint) as control,
+    ):
+        deliver_all(rotated, key, sector, sector.exports[:half])
+        overlap_before = rotated.db.execute(OVERLAP).fetchall()
+        keys_before = {r[0] for r in rotated.db.execute("SELECT key FROM person_keys").fetchall()}
+        new_key = key.rotated()
+        assert rotate(rotated, key, new_key) > 0
+        assert rotated.db.execute(OVERLAP).fetchall() == overlap_before
+        keys_after = {r[0] for r in rotated.db.execute("SELECT key FROM person_keys").fetchall()}
+        assert len(keys_after) == len(keys_before)
+        assert not keys_after & keys_before
+        assert rotated.meta("key_fingerprint") == new_key.fingerprint
+        # Deliveries after the rotation link to the persons from before it, exactly as in a
+        # warehouse that never rotated.
+        deliver_all(rotated, new_key, sector, sector.exports[half:])
+        deliver_all(control, control_key, sector, sector.exports)
+        assert rotated.db.execute(OVERLAP).fetchall() == control.db.execute(OVERLAP).fetchall()
+        persons = "SELECT count(DISTINCT person_id) FROM tickets"
+        assert rotated.scalar(persons) == control.scalar(persons)
+
+
+def test_the_cli_rotates_resumably_and_the_old_key_no_longer_opens(
+    sector: SectorSummary, tmp_path: Path
+) -> None:
+    env = {**os.environ, "PUBLIEKSDATA_DATA": str(tmp_path / "data"),
+           "PUBLIEKSDATA_KEY_FILE": str(tmp_path / "key")}  # fmt: skip
+
+    def cli(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "publieksdata", *args], env=env,
+                              capture_output=True, text=True)  # fmt: skip
+
+    assert cli("key", "init").returncode == 0
+    old_text = (tmp_path / "key").read_text()
+    export = sector.exports[0]
+    assert (
+        cli("deliver", str(sector.folder / export["file"]), "--institution", "I0001").returncode
+        == 0
+    )
+    rotated = cli("key", "rotate")
+    assert rotated.returncode == 0, rotated.stderr
+    assert not (tmp_path / "key.g1").exists()
+    assert cli("deliveries").returncode == 0
+    (tmp_path / "old").write_text(old_text)
+    (tmp_path / "old").chmod(0o600)
+    refused = cli("deliveries", "--key-file", str(tmp_path / "old"))
+    assert refused.returncode == 2
+    assert "[key-mismatch]" in refused.stderr
+    # A rotation cut off after the new key file was written resumes from the kept old key.
+    current = load_key(tmp_path / "key", env={})
+    write_rotated(tmp_path / "key", current.rotated())
+    assert cli("deliveries").returncode == 2
+    resumed = cli("key", "rotate")
+    assert resumed.returncode == 0, resumed.stderr
+    assert "generatie 3" in resumed.stdout
+    assert cli("deliveries").returncode == 0
+    assert not (tmp_path / "key.g2").exists()
+
+
+def test_erasure_removes_a_person_and_keeps_them_out(sector: SectorSummary, tmp_path: Path) -> None:
+    export = next(e for e in sector.exports if e["layout"] == "kassa_nl")
+    path = sector.folder / export["file"]
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        rows = list(csv.DictReader(handle, delimiter=";"))
+    target = next(r for r in rows if r["E-mailadres"] and r["Voornaam"])
+    request = tmp_path / "verwijderverzoek.csv"
+    request.write_text(
+        f"E-mailadres;Voornaam\n{target['E-mailadres']};{target['Voornaam']}\n", "utf-8"
+    )
+    key = DeploymentKey.generate()
+    with Warehouse(tmp_path / "w.duckdb", key.fingerprint) as warehouse:
+        first = deliver_file(path, export["institution_id"], warehouse, key, period="p")
+        person = warehouse.scalar(
+            "SELECT person_id FROM tickets WHERE source_row = ? AND delivery_id = ?",
+            [rows.index(target) + 2, first.delivery_id],
+        )
+        before = warehouse.scalar("SELECT count(*) FROM tickets WHERE person_id = ?", [person])
+        done = erase_file(request, export["institution_id"], warehouse, key)
+        assert done.persons == 1
+        assert done.rows == before > 0
+        assert warehouse.scalar("SELECT count(*) FROM tickets WHERE person_id = ?", [person]) == 0
+        again = tmp_path / "again.csv"
+        again.write_bytes(path.read_bytes() + b"\r\n")  # another file, same rows
+        second = deliver_file(again, export["institution_id"], warehouse, key, period="p")
+        assert second.replaced == first.delivery_id
+        assert second.problem_counts["erased-person"] >= before
+        assert second.balanced()
+        assert warehouse.scalar("SELECT count(*) FROM tickets WHERE person_id = ?", [person]) == 0
+        events = [r[0] for r in warehouse.db.execute("SELECT event FROM events").fetchall()]
+        assert "erasure" in events
+
+
+def test_retention_removes_old_seasons_and_orphaned_keys(
+    sector: SectorSummary, tmp_path: Path
+) -> None:
+    key = DeploymentKey.generate()
+    with Warehouse(tmp_path / "w.duckdb", key.fingerprint) as warehouse:
+        deliver_all(warehouse, key, sector, sector.exports[:4])
+        total = warehouse.scalar("SELECT count(*) FROM tickets")
+        removed = retain(warehouse, 2, today=dt.date(2026, 11, 25))
+        assert 0 < removed < total
+        oldest = warehouse.scalar("SELECT min(starts_at) FROM tickets")
+        assert oldest >= dt.datetime(2025, 8, 1)
+        orphans = warehouse.scalar(
+            "SELECT count(*) FROM person_keys WHERE person_id NOT IN "
+            "(SELECT person_id FROM tickets WHERE person_id IS NOT NULL)"
+        )
+        assert orphans == 0
