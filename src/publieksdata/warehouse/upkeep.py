@@ -139,7 +139,7 @@ def denied_mask(warehouse: Warehouse, institution_id: str, keys: dict[str, pa.Ar
     n = len(next(iter(keys.values())))
     denied = _strings(warehouse, "SELECT key AS v FROM denied WHERE institution_id = ?",
                       [institution_id])  # fmt: skip
-    mask = pa.array([False] * n)
+    mask = pa.array([False] * n, pa.bool_())
     if len(denied) == 0:
         return mask
     for values in keys.values():
