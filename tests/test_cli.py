@@ -100,6 +100,10 @@ def test_demo_ends_with_an_honest_summary(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert "Nog niet gebouwd" in result.stdout
     assert len(list((tmp_path / "demo" / "exports").iterdir())) == 60
+    assert (tmp_path / "demo" / "platform" / "warehouse.duckdb").is_file()
+    assert (tmp_path / "demo" / "publieksdata.key").stat().st_mode & 0o777 == 0o600
+    again = run("demo", "--out", str(tmp_path / "demo"))  # runs again on the same folder
+    assert again.returncode == 0, again.stderr
 
 
 def test_version() -> None:

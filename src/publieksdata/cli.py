@@ -7,7 +7,9 @@ exit with code 2; a traceback only appears with ``--debug``.
 from __future__ import annotations
 
 import json
+import shutil
 import sys
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict
@@ -23,6 +25,7 @@ from rich.table import Table
 from publieksdata import __version__
 from publieksdata.deliver.delivery import deliver_file, erase_file
 from publieksdata.deliver.mapping import MappingStore, automatic, with_columns
+from publieksdata.deliver.problems import number
 from publieksdata.deliver.readers import open_export
 from publieksdata.errors import PubliekError
 from publieksdata.pseudonymise.keys import (
@@ -137,16 +140,16 @@ def _summary_table(summary: SectorSummary) -> Table:
     layouts = sorted({e["layout"] for e in summary.exports})
     table = Table(show_header=False, box=None)
     rows = [
-        (_say("Instellingen", "Institutions"), f"{len(summary.exports):,}"),
-        (_say("Personen in de exports", "Persons in the exports"), f"{sector['persons']:,}"),
+        (_say("Instellingen", "Institutions"), f"{_n(len(summary.exports))}"),
+        (_say("Personen in de exports", "Persons in the exports"), f"{_n(sector['persons'])}"),
         (
             _say("Exportbestanden", "Export files"),
-            f"{len(summary.exports):,} ({len(layouts)} layouts: {', '.join(layouts)})",
+            f"{_n(len(summary.exports))} ({len(layouts)} layouts: {', '.join(layouts)})",
         ),
-        (_say("Regels", "Rows"), f"{sector['rows_received']:,}"),
-        (_say("  waarvan dubbel", "  of which duplicate"), f"{sector['rows_duplicate']:,}"),
-        (_say("  waarvan ongeldig", "  of which invalid"), f"{sector['rows_invalid']:,}"),
-        (_say("Verkochte kaarten", "Tickets sold"), f"{sector['tickets_sold']:,}"),
+        (_say("Regels", "Rows"), f"{_n(sector['rows_received'])}"),
+        (_say("  waarvan dubbel", "  of which duplicate"), f"{_n(sector['rows_duplicate'])}"),
+        (_say("  waarvan ongeldig", "  of which invalid"), f"{_n(sector['rows_invalid'])}"),
+        (_say("Verkochte kaarten", "Tickets sold"), f"{_n(sector['tickets_sold'])}"),
         (_say("Seizoenen", "Seasons"), ", ".join(s.name for s in summary.config.season_list)),
         (_say("Tijd", "Time"), f"{summary.seconds:.1f} s"),
     ]
@@ -207,20 +210,48 @@ def demo(
         "demo-data"
     ),
 ) -> None:
-    """The main job on the embedded default: generate a small synthetic sector and report."""
+    """The main job on the embedded default: a small synthetic sector, delivered by every
+    institution into a fresh warehouse, with a report of what came in."""
     summary = _generate(scale("small"), out_dir)
+    platform = out_dir / "platform"
+    shutil.rmtree(platform, ignore_errors=True)
+    key_file = out_dir / "publieksdata.key"
+    key = load_key(key_file, env={}) if key_file.exists() else init_key(key_file)
+    totals: Counter[str] = Counter()
+    with Warehouse(platform / "warehouse.duckdb", key.fingerprint) as warehouse, _progress() as bar:
+        task = bar.add_task(_say("leveringen", "deliveries"), total=len(summary.exports))
+        for export in summary.exports:
+            report = deliver_file(out_dir / export["file"], export["institution_id"], warehouse,
+                                  key, mappings=MappingStore(platform / "mappings"))  # fmt: skip
+            totals.update({k: getattr(report, k) for k in ("received", "loaded", "rejected",
+                                                           "duplicates", "warnings")})  # fmt: skip
+            bar.advance(task)
+        persons = warehouse.scalar("SELECT count(DISTINCT person_id) FROM tickets")
     out.rule("publieksdata demo")
     out.print(_summary_table(summary))
+    table = Table(show_header=False, box=None)
+    for label, value in (
+        (_say("Geleverd: ontvangen", "Delivered: received"), totals["received"]),
+        (_say("  geladen", "  loaded"), totals["loaded"]),
+        (_say("  afgewezen", "  rejected"), totals["rejected"]),
+        (_say("  dubbel", "  duplicates"), totals["duplicates"]),
+        (_say("  waarschuwingen", "  warnings"), totals["warnings"]),
+        (
+            _say("Herkende personen (gepseudonimiseerd)", "Persons recognised (pseudonymised)"),
+            persons,
+        ),
+    ):
+        table.add_row(label, f"{_n(value)}")
+    out.print(table)
     out.print(
         _say(
-            f"\nEr staat nu een synthetische sector in {out_dir}/: één export per instelling in "
-            "het formaat van haar kassasysteem, met de rommel van echte exports.\n"
-            "Nog niet gebouwd: levering, pseudonimisering, warehouse en inzicht "
-            "(issues 3 en 4); de demo stopt daarom hier.",
-            f"\nA synthetic sector is now in {out_dir}/: one export per institution in the layout "
-            "of its ticketing system, with the mess of real exports.\n"
-            "Not built yet: delivery, pseudonymisation, warehouse and insight (issues 3 and 4); "
-            "so the demo ends here.",
+            f"\nElke instelling leverde haar export; identificerende gegevens zijn bij aankomst "
+            "gepseudonimiseerd en staan nergens op schijf. "
+            f"Warehouse: {platform}/warehouse.duckdb.\n"
+            "Nog niet gebouwd: inzicht en dashboard (issue 4); de demo stopt daarom hier.",
+            f"\nEvery institution delivered its export; identifiers were pseudonymised on arrival "
+            f"and are on no disk. Warehouse: {platform}/warehouse.duckdb.\n"
+            "Not built yet: insight and the dashboard (issue 4); so the demo ends here.",
         )
     )
 
@@ -297,9 +328,9 @@ def key_rotate(data: DataOption = None, key_file: KeyOption = None) -> None:
     out.print(
         _say(
             f"Sleutel vervangen (generatie {new.generation}, vingerafdruk {new.fingerprint}); "
-            f"{count:,} pseudoniemen opnieuw berekend.",
+            f"{_n(count)} pseudoniemen opnieuw berekend.",
             f"Key replaced (generation {new.generation}, fingerprint {new.fingerprint}); "
-            f"{count:,} pseudonyms re-keyed.",
+            f"{_n(count)} pseudonyms re-keyed.",
         )
     )
 
@@ -383,7 +414,9 @@ def deliveries(
                   _say("afgewezen", "rejected"), _say("dubbel", "duplicates"))  # fmt: skip
     with warehouse:
         for d in warehouse.deliveries(institution):
-            counts = [f"{d.report[k]:,}" for k in ("received", "loaded", "rejected", "duplicates")]
+            counts = [
+                f"{_n(d.report[k])}" for k in ("received", "loaded", "rejected", "duplicates")
+            ]
             table.add_row(str(d.delivery_id), d.institution_id, d.period, d.status, *counts)
     out.print(table)
 
@@ -402,9 +435,9 @@ def erase(
         done = erase_file(file, institution, warehouse, key)
     out.print(
         _say(
-            f"{done.persons:,} personen gevonden, {done.rows:,} rijen verwijderd; zij worden ook "
-            "uit latere leveringen geweerd.",
-            f"{done.persons:,} persons found, {done.rows:,} rows removed; they are kept out of "
+            f"{_n(done.persons)} personen gevonden, {_n(done.rows)} rijen verwijderd; "
+            "zij worden ook uit latere leveringen geweerd.",
+            f"{_n(done.persons)} persons found, {_n(done.rows)} rows removed; they are kept out of "
             "later deliveries too.",
         )
     )
@@ -420,8 +453,8 @@ def retain(
     warehouse, _ = _warehouse(Settings.load(data=data, key_file=key_file))
     with warehouse:
         removed = retain_seasons(warehouse, seasons)
-    out.print(_say(f"{removed:,} rijen ouder dan {seasons} seizoenen verwijderd.",
-                   f"{removed:,} rows older than {seasons} seasons removed."))  # fmt: skip
+    out.print(_say(f"{_n(removed)} rijen ouder dan {seasons} seizoenen verwijderd.",
+                   f"{_n(removed)} rows older than {seasons} seasons removed."))  # fmt: skip
 
 
 @app.command()
@@ -445,10 +478,15 @@ def withdraw(
                       {"delivery": delivery_id, "rows": removed})  # fmt: skip
     out.print(
         _say(
-            f"Levering {delivery_id} ingetrokken: {removed:,} rijen verwijderd.",
-            f"Delivery {delivery_id} withdrawn: {removed:,} rows removed.",
+            f"Levering {delivery_id} ingetrokken: {_n(removed)} rijen verwijderd.",
+            f"Delivery {delivery_id} withdrawn: {_n(removed)} rows removed.",
         )
     )
+
+
+def _n(value: int) -> str:
+    """A whole number written the way the user's language writes it (1.204 or 1,204)."""
+    return number(int(value), _language())
 
 
 def _language() -> Language:
