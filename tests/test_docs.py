@@ -10,6 +10,7 @@ import typer
 
 from publieksdata.cli import app
 from publieksdata.deliver.layouts import LAYOUTS
+from publieksdata.deliver.problems import render_catalogue
 from publieksdata.synth.exports import REASONS, STATUS_NAMES, WARNINGS
 from publieksdata.synth.population import GROUPS
 
@@ -73,3 +74,9 @@ def test_decisions_have_a_status_and_a_context() -> None:
         assert "Status:" in body
         assert "## Context" in body
         assert "## Decision" in body
+
+
+def test_the_delivery_messages_page_is_current() -> None:
+    assert text(DOCS / "delivery-messages.md") == render_catalogue(), (
+        "regenerate it with `python -m publieksdata.deliver.problems`"
+    )
