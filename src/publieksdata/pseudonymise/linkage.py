@@ -27,6 +27,8 @@ import pyarrow.compute as pc
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
+from publieksdata.sql import with_arrow
+
 # kind -> (base, level); "customer" is its own base and always firm.
 KINDS: dict[str, tuple[str, int]] = {
     "email_first": ("email", 2),
@@ -65,14 +67,10 @@ def _strings(values: pa.Array | pa.ChunkedArray) -> pa.Array:
     return values.cast(pa.string())
 
 
-def _query(db: duckdb.DuckDBPyConnection, sql: str, **tables: pa.Table) -> pa.Table:
-    for name, table in tables.items():
-        db.register(name, table)
-    try:
-        return db.sql(sql).to_arrow_table()
-    finally:
-        for name in tables:
-            db.unregister(name)
+def _query(db: duckdb.DuckDBPyConnection, sql: str, data: pa.Table) -> pa.Table:
+    """A query over the Arrow table ``data`` (read by DuckDB's replacement scan)."""
+    assert "data" in sql, sql
+    return db.sql(sql).to_arrow_table()
 
 
 def _row_levels(keys: dict[str, pa.Array]) -> dict[str, np.ndarray]:
@@ -131,10 +129,10 @@ def _known_only_below(
     listed = ", ".join(f"'{k}'" for k in higher)
     table = _query(
         db,
-        "SELECT m.key FROM mine m GROUP BY m.key HAVING count(DISTINCT m.person_id) = 1 "
+        "SELECT m.key FROM data m GROUP BY m.key HAVING count(DISTINCT m.person_id) = 1 "
         "AND NOT EXISTS (SELECT 1 FROM person_keys p WHERE p.person_id = any_value(m.person_id) "
         f"AND p.kind IN ({listed}))",
-        mine=mine.select(["key", "person_id"]),
+        mine.select(["key", "person_id"]),
     )
     return _strings(table["key"])
 
@@ -155,8 +153,8 @@ def link(db: duckdb.DuckDBPyConnection, keys: dict[str, pa.Array]) -> Linked:
     all_keys = pc.unique(pa.concat_arrays([keys[k].drop_null() for k in KINDS]))
     known = _query(
         db,
-        "SELECT DISTINCT p.key, p.kind, p.person_id FROM person_keys p JOIN batch USING (key)",
-        batch=pa.table({"key": all_keys}),
+        "SELECT DISTINCT p.key, p.kind, p.person_id FROM person_keys p JOIN data USING (key)",
+        pa.table({"key": all_keys}),
     )
     persons = np.unique(known["person_id"].to_numpy()) if known.num_rows else np.zeros(0, np.int64)
     hubs = _hubs(keys, known)
@@ -247,11 +245,9 @@ def _remember(db: duckdb.DuckDBPyConnection, keys: dict[str, pa.Array], person: 
         )
         keep = pc.and_(pc.is_valid(keys[kind]), pc.greater(table["person_id"], -1))
         parts.append(table.filter(keep))
-    db.register("found_keys", pa.concat_tables(parts))
-    try:
-        db.execute(
-            "INSERT INTO person_keys SELECT DISTINCT f.key, f.kind, f.person_id FROM found_keys f "
-            "ANTI JOIN person_keys p ON p.key = f.key AND p.person_id = f.person_id"
-        )
-    finally:
-        db.unregister("found_keys")
+    with_arrow(
+        db,
+        "INSERT INTO person_keys SELECT DISTINCT f.key, f.kind, f.person_id FROM data f "
+        "ANTI JOIN person_keys p ON p.key = f.key AND p.person_id = f.person_id",
+        pa.concat_tables(parts),
+    )

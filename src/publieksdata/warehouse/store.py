@@ -19,6 +19,7 @@ import duckdb
 import pyarrow as pa
 
 from publieksdata.errors import PubliekError
+from publieksdata.sql import with_arrow
 
 SCHEMA_VERSION = "1"
 _DELIVERY_COLUMNS = "delivery_id, institution_id, file_sha256, period, status, report"
@@ -198,15 +199,13 @@ class Warehouse:
 
     def insert_facts(self, delivery_id: int, institution_id: str, table: pa.Table) -> None:
         """Append fact rows (with person_id and customer_key already set)."""
-        self.db.register("incoming_facts", table)
-        try:
-            self.db.execute(
-                f"INSERT INTO tickets BY NAME SELECT {delivery_id} AS delivery_id, "
-                "? AS institution_id, * FROM incoming_facts",
-                [institution_id],
-            )
-        finally:
-            self.db.unregister("incoming_facts")
+        with_arrow(
+            self.db,
+            f"INSERT INTO tickets BY NAME SELECT {delivery_id} AS delivery_id, "
+            "? AS institution_id, * FROM data",
+            table,
+            [institution_id],
+        )
 
     def withdraw(self, delivery_id: int, *, status: str = "withdrawn",
                  replaced_by: int | None = None) -> int:  # fmt: skip

@@ -16,6 +16,7 @@ import pyarrow.compute as pc
 from publieksdata.errors import PubliekError
 from publieksdata.pseudonymise.keys import DeploymentKey
 from publieksdata.pseudonymise.pseudonyms import Pseudonymiser
+from publieksdata.sql import with_arrow
 from publieksdata.standard.definitions import season_of
 from publieksdata.warehouse.store import Warehouse
 
@@ -35,15 +36,13 @@ def _rekey_column(
     if len(values) == 0:
         return 0
     mapping = pa.table({"old": values, "new": old.rekey(values, new_key)})
-    warehouse.db.register("rekeyed", mapping)
-    try:
-        warehouse.db.execute(
-            f"UPDATE {table} SET {column} = r.new FROM rekeyed r "
-            f"WHERE {table}.{column} = r.old AND {where}",
-            params,
-        )
-    finally:
-        warehouse.db.unregister("rekeyed")
+    with_arrow(
+        warehouse.db,
+        f"UPDATE {table} SET {column} = r.new FROM data r "
+        f"WHERE {table}.{column} = r.old AND {where}",
+        mapping,
+        params,
+    )
     return len(values)
 
 
@@ -104,21 +103,22 @@ def erase(warehouse: Warehouse, institution_id: str, keys: dict[str, pa.Array]) 
     """
     flat = pa.concat_arrays([k.drop_null() for k in keys.values()]).unique()
     with warehouse.transaction():
-        warehouse.db.register("erase_keys", pa.table({"key": flat}))
-        try:
-            persons = [
-                r[0]
-                for r in warehouse.db.execute(
-                    "SELECT DISTINCT person_id FROM person_keys JOIN erase_keys USING (key)"
-                ).fetchall()
-            ]
-            warehouse.db.execute(
-                "INSERT INTO denied SELECT ?, key FROM erase_keys "
-                "ANTI JOIN denied d ON d.key = erase_keys.key AND d.institution_id = ?",
-                [institution_id, institution_id],
-            )
-        finally:
-            warehouse.db.unregister("erase_keys")
+        erase_keys = pa.table({"key": flat})
+        persons = [
+            r[0]
+            for r in with_arrow(
+                warehouse.db,
+                "SELECT DISTINCT person_id FROM person_keys JOIN data USING (key)",
+                erase_keys,
+            ).fetchall()
+        ]
+        with_arrow(
+            warehouse.db,
+            "INSERT INTO denied SELECT ?, key FROM data "
+            "ANTI JOIN denied d ON d.key = data.key AND d.institution_id = ?",
+            erase_keys,
+            [institution_id, institution_id],
+        )
         rows = 0
         if persons:
             placeholders = ", ".join("?" * len(persons))
