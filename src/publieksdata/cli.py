@@ -23,6 +23,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from publieksdata import __version__
+from publieksdata.deliver.coding import confirm, load_institutions
 from publieksdata.deliver.delivery import deliver_file, erase_file
 from publieksdata.deliver.mapping import MappingStore, automatic, with_columns
 from publieksdata.deliver.problems import number
@@ -52,6 +53,10 @@ app = typer.Typer(
 )
 standard_app = typer.Typer(help="De datastandaard / the data standard.", no_args_is_help=True)
 app.add_typer(standard_app, name="standard")
+productions_app = typer.Typer(
+    help="Producties en hun genre / productions and their genre.", no_args_is_help=True
+)
+app.add_typer(productions_app, name="productions")
 key_app = typer.Typer(help="De pseudonimiseringssleutel / the pseudonymisation key.",
                       no_args_is_help=True)  # fmt: skip
 app.add_typer(key_app, name="key")
@@ -219,6 +224,7 @@ def demo(
     key = load_key(key_file, env={}) if key_file.exists() else init_key(key_file)
     totals: Counter[str] = Counter()
     with Warehouse(platform / "warehouse.duckdb", key.fingerprint) as warehouse, _progress() as bar:
+        load_institutions(warehouse, out_dir / "institutions.csv")
         task = bar.add_task(_say("leveringen", "deliveries"), total=len(summary.exports))
         for export in summary.exports:
             report = deliver_file(out_dir / export["file"], export["institution_id"], warehouse,
@@ -455,6 +461,61 @@ def retain(
         removed = retain_seasons(warehouse, seasons)
     out.print(_say(f"{_n(removed)} rijen ouder dan {seasons} seizoenen verwijderd.",
                    f"{_n(removed)} rows older than {seasons} seasons removed."))  # fmt: skip
+
+
+@app.command()
+def institutions(
+    file: Annotated[Path, typer.Argument(help="CSV of the standard's institution resource.")],
+    data: DataOption = None,
+    key_file: KeyOption = None,
+) -> None:
+    """Load or update the register of participating institutions."""
+    warehouse, _ = _warehouse(Settings.load(data=data, key_file=key_file))
+    with warehouse:
+        count = load_institutions(warehouse, file)
+    out.print(_say(f"{_n(count)} instellingen geladen.", f"{_n(count)} institutions loaded."))
+
+
+@productions_app.command("list")
+def productions_list(
+    institution: Annotated[str, typer.Option("--institution", help="Institution code.")],
+    data: DataOption = None,
+    key_file: KeyOption = None,
+) -> None:
+    """List an institution's productions with their discipline, genre and how sure it is."""
+    warehouse, _ = _warehouse(Settings.load(data=data, key_file=key_file))
+    table = Table(_say("titel", "title"), "discipline", "genre", _say("bron", "source"),
+                  _say("zekerheid", "confidence"), _say("ook bij", "also at"))  # fmt: skip
+    with warehouse:
+        for title, discipline, genre, source, confidence, elsewhere in warehouse.db.execute(
+            "SELECT p.title, p.discipline, p.genre, p.source, p.confidence, "
+            "(SELECT count(DISTINCT o.institution_id) FROM productions o "
+            " WHERE o.production_key = p.production_key AND o.institution_id <> p.institution_id) "
+            "FROM productions p WHERE p.institution_id = ? ORDER BY p.source DESC, p.title",
+            [institution],
+        ).fetchall():
+            table.add_row(title, discipline or "-", genre or "-", source, f"{confidence:.0%}",
+                          str(elsewhere))  # fmt: skip
+    out.print(table)
+
+
+@productions_app.command("confirm")
+def productions_confirm(
+    institution: Annotated[str, typer.Option("--institution", help="Institution code.")],
+    title: Annotated[str, typer.Option("--title", help="The production's title.")],
+    genre: Annotated[str, typer.Option("--genre", help="A genre code of the standard.")],
+    producer: Annotated[
+        str | None, typer.Option(help="The producer, if the export names one.")
+    ] = None,
+    data: DataOption = None,
+    key_file: KeyOption = None,
+) -> None:
+    """Confirm or correct the genre of a production; later deliveries keep it."""
+    warehouse, _ = _warehouse(Settings.load(data=data, key_file=key_file))
+    with warehouse:
+        rows = confirm(warehouse, institution, title, genre, producer)
+    out.print(_say(f"Genre vastgelegd; {_n(rows)} rijen bijgewerkt.",
+                   f"Genre recorded; {_n(rows)} rows updated."))  # fmt: skip
 
 
 @app.command()

@@ -16,6 +16,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from publieksdata.deliver.coding import production_key
 from publieksdata.deliver.mapping import CODED, MappingProfile
 from publieksdata.deliver.problems import CATALOGUE, Problem, ProblemLog
 from publieksdata.pseudonymise import normalise
@@ -29,6 +30,7 @@ FACT_SCHEMA = pa.schema(
         ("channel", pa.string()),
         ("status", pa.string()),
         ("production_title", pa.string()),
+        ("production_key", pa.string()),
         ("producer", pa.string()),
         ("discipline", pa.string()),
         ("genre", pa.string()),
@@ -48,6 +50,7 @@ FACT_SCHEMA = pa.schema(
     ]
 )
 # Normalised identifiers: only ever in memory, pseudonymised at once.
+_SEPARATOR = "\x1f"  # joins parts of a key; never in an export's text
 IDENTIFIERS = ("customer_id", "email", "phone", "first", "initial", "address")
 
 
@@ -168,6 +171,10 @@ def performance_fields(conv: Conversion) -> None:
     for column, target in (("producer", "production.producer"), ("venue", "venue.name")):
         values = conv.text(target)
         conv.columns[column] = values if values is not None else pa.nulls(conv.n, pa.string())
+    named = pc.binary_join_element_wise(
+        conv.columns["production_title"], pc.fill_null(conv.columns["producer"], ""), _SEPARATOR
+    )
+    conv.columns["production_key"] = normalise.apply(_production_key, named)
     start, target, fmt = conv.text("performance.starts_at"), "performance.starts_at", ""
     if start is not None:
         fmt = profile.datetime_format
@@ -315,7 +322,9 @@ def customer_identifiers(conv: Conversion) -> None:
     conv.report(nothing & ~conv.rejected, "no-identifier", "customer.email")
 
 
-_SEPARATOR = "\x1f"
+def _production_key(joined: str) -> str | None:
+    title, producer = joined.split(_SEPARATOR)
+    return production_key(title, producer or None) if title.strip() else None
 
 
 def _name_key(joined: str) -> str | None:

@@ -20,6 +20,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from publieksdata.deliver.coding import code_productions
 from publieksdata.deliver.convert import (
     FACT_SCHEMA,
     Conversion,
@@ -60,6 +61,7 @@ class DeliveryReport:
     warnings: int = 0
     persons_new: int = 0
     persons_merged: int = 0
+    productions_to_confirm: int = 0
     period: str = ""
     replaced: int | None = None
     problem_counts: dict[str, int] = field(default_factory=dict)
@@ -99,6 +101,15 @@ class DeliveryReport:
         if self.ignored_columns:
             label = "Genegeerde kolommen" if nl else "Ignored columns"
             out.append(f"{label}: {', '.join(self.ignored_columns)}")
+        if self.productions_to_confirm:
+            n = number(self.productions_to_confirm, language)
+            out.append(
+                f"{n} producties hebben een voorgesteld genre; bevestig of verbeter ze met "
+                "'publieksdata productions'."
+                if nl
+                else f"{n} productions have a suggested genre; confirm or correct them with "
+                "'publieksdata productions'."
+            )
         groups = sorted(self.problem_groups, key=lambda g: -int(g["count"]))
         out += [ProblemGroup(**g).message(language) for g in groups]
         return out
@@ -304,6 +315,7 @@ def deliver_file(
                 progress,
             )
             duplicates = _remove_duplicates(warehouse, delivery_id, recognition.profile)
+            to_confirm = code_productions(warehouse, delivery_id, institution_id)
             chosen_period = period or _period(warehouse, delivery_id)
             previous = warehouse.find_delivery(institution_id, period=chosen_period)
             if previous is not None:
@@ -312,6 +324,7 @@ def deliver_file(
                 institution_id, delivery_id, recognition, counts, duplicates, log,
                 chosen_period, previous.delivery_id if previous else None, asdict(file_facts),
             )  # fmt: skip
+            report.productions_to_confirm = to_confirm
             report.seconds = round(time.perf_counter() - started, 3)
             _record(warehouse, report, file_facts.sha256)
     if mappings is not None and recognition.source == "automatic":

@@ -186,6 +186,7 @@ def _write_visits(
             "performance": pa.array(visits.performance),
             "production": pa.array(prod),
             "tour": pa.array(np.asarray(prog.prod_tour, dtype=np.int32)[prod]),
+            "title": _names(tuple(prog.prod_title), prod),
             "discipline": _names(tuple(prog.prod_discipline), prod),
             "starts_at": pa.array(prog.perf_start[visits.performance] * 60, pa.timestamp("s")),
             "ordered_at": pa.array(visits.ordered_at * 60, pa.timestamp("s")),

@@ -34,6 +34,7 @@ _FACT_COLUMNS = """
     channel VARCHAR,
     status VARCHAR NOT NULL,
     production_title VARCHAR,
+    production_key VARCHAR,
     producer VARCHAR,
     discipline VARCHAR,
     genre VARCHAR,
@@ -70,6 +71,21 @@ CREATE TABLE IF NOT EXISTS person_keys (
     key VARCHAR NOT NULL,             -- keyed pseudonym of a normalised identifier
     kind VARCHAR NOT NULL,            -- email, email_initial, phone, phone_initial, name_address
     person_id BIGINT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS institutions (
+    institution_id VARCHAR PRIMARY KEY, name VARCHAR, disciplines VARCHAR, size_class VARCHAR,
+    municipality_code VARCHAR, province_code VARCHAR, named_in_overlap BOOLEAN
+);
+CREATE TABLE IF NOT EXISTS productions (
+    institution_id VARCHAR NOT NULL,
+    production_key VARCHAR NOT NULL,  -- folded title and producer: the same on every stage
+    title VARCHAR NOT NULL,
+    producer VARCHAR,
+    discipline VARCHAR,
+    genre VARCHAR,
+    source VARCHAR NOT NULL,          -- export, suggested, confirmed, unknown
+    confidence DOUBLE NOT NULL,
+    PRIMARY KEY (institution_id, production_key)
 );
 CREATE TABLE IF NOT EXISTS denied (institution_id VARCHAR NOT NULL, key VARCHAR NOT NULL);
 CREATE TABLE IF NOT EXISTS events (
