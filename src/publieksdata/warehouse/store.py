@@ -22,6 +22,7 @@ from publieksdata.errors import PubliekError
 from publieksdata.sql import with_arrow
 
 SCHEMA_VERSION = "1"
+MEMORY_LIMIT = "1GB"
 _DELIVERY_COLUMNS = "delivery_id, institution_id, file_sha256, period, status, report"
 _FACT_COLUMNS = """
     delivery_id INTEGER NOT NULL,
@@ -135,6 +136,10 @@ class Warehouse:
                 f"The warehouse {path} cannot be opened ({type(error).__name__}); is another "
                 "delivery still running?",
             ) from None
+        # A bounded working memory; beyond it DuckDB spills (pseudonymised data only) to a
+        # temporary folder next to the warehouse.
+        self.db.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
+        self.db.execute("SET temp_directory = ?", [str(path.parent / "duckdb-tmp")])
         if not read_only:
             self.db.execute(SCHEMA)
         if claim:  # only key rotation opens the warehouse without checking the key
