@@ -6,7 +6,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import duckdb
@@ -14,6 +13,19 @@ import pytest
 
 from publieksdata.synth.config import scale
 from publieksdata.synth.generator import generate_sector
+
+DRIVER = """
+import sys
+from pathlib import Path
+from publieksdata.deliver.delivery import deliver_file
+from publieksdata.pseudonymise.keys import load_key
+from publieksdata.warehouse.store import Warehouse
+key = load_key(Path(sys.argv[2]), env={})
+with Warehouse(Path(sys.argv[3]), key.fingerprint) as warehouse:
+    deliver_file(Path(sys.argv[1]), "I0001", warehouse, key,
+                 progress=lambda rows: print("rows", rows, flush=True))
+print("done", flush=True)
+"""
 
 
 def command(*args: str) -> list[str]:
@@ -42,7 +54,7 @@ def test_a_killed_delivery_leaves_the_warehouse_as_it_was(tmp_path: Path) -> Non
     sector = generate_sector(scale("tiny"), tmp_path / "sector", workers=1)
     kassa = [sector.folder / e["file"] for e in sector.exports if e["layout"] == "kassa_nl"]
     big = tmp_path / "big.csv"
-    big_export(kassa[0], big, 150)
+    big_export(kassa[0], big, 400)  # several batches of 200,000 rows
     env = {
         **os.environ,
         "PUBLIEKSDATA_DATA": str(tmp_path / "data"),
@@ -54,19 +66,15 @@ def test_a_killed_delivery_leaves_the_warehouse_as_it_was(tmp_path: Path) -> Non
     warehouse = tmp_path / "data" / "warehouse.duckdb"
     before = counts(warehouse)
 
-    # How long a whole delivery of the big file takes here, in a scratch warehouse.
-    scratch = {**env, "PUBLIEKSDATA_DATA": str(tmp_path / "scratch")}
-    started = time.monotonic()
-    subprocess.run(command("deliver", str(big), "--institution", "I0001"), env=scratch,
-                   check=True, capture_output=True)  # fmt: skip
-    full = time.monotonic() - started
-
+    # A real delivery in its own process that says when each batch is in; it is killed as
+    # soon as the first of its several batches has been written inside the transaction.
     victim = subprocess.Popen(
-        command("deliver", str(big), "--institution", "I0001"), env=env,
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [sys.executable, "-c", DRIVER, str(big), str(tmp_path / "key"), str(warehouse)],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
     )  # fmt: skip
-    time.sleep(full * 0.7)
-    assert victim.poll() is None, "the delivery finished before it could be killed"
+    assert victim.stdout is not None
+    first = victim.stdout.readline()
+    assert first.startswith("rows "), first
     victim.send_signal(signal.SIGKILL)
     assert victim.wait() == -signal.SIGKILL
     assert counts(warehouse) == before
