@@ -587,7 +587,8 @@ def test_house_number_output_reads_back_the_same(raw: str) -> None:
     if number is not None:
         assert number.isdigit()
         assert not number.startswith("0")
-        assert house_number(f"{number}{addition or ''}") == (number, addition)
+        if not (addition or "x")[0].isdigit():  # '12' + '1' would read as 121
+            assert house_number(f"{number}{addition or ''}") == (number, addition)
         assert house_number(f"{number} {addition or ''}") == (number, addition)
     else:
         assert addition is None
