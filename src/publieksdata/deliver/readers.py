@@ -586,7 +586,7 @@ def _check_header(cells: tuple[str, ...], typed_values: int, name: str) -> None:
         raise export_error("header-missing", name=name)
 
 
-def _column_letter(index: int) -> str:
+def column_letter(index: int) -> str:
     """0 → 'A', 25 → 'Z', 26 → 'AA'."""
     letters = ""
     index += 1
@@ -601,7 +601,7 @@ def column_names(headers: tuple[str, ...], first_column: int = 0) -> tuple[str, 
     names: list[str] = []
     taken = {ROW_COLUMN}
     for k, header in enumerate(headers):
-        base = header or f"(kolom {_column_letter(first_column + k)})"
+        base = header or f"(kolom {column_letter(first_column + k)})"
         candidate, n = base, 1
         while candidate in taken:
             n += 1

@@ -16,6 +16,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from publieksdata.deliver.readers import column_letter
+
 CellKind = Literal["text", "number", "money", "date"]
 _ZIP_TIME = (2026, 1, 1, 0, 0, 0)  # fixed, so the same rows give the same bytes
 _EXCEL_EPOCH_DAYS = 25_569  # 1970-01-01 as an Excel serial day
@@ -85,16 +87,6 @@ def _escape(values: pa.Array) -> pa.Array:
     for raw, escaped in (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;")):
         values = pc.replace_substring(values, raw, escaped)
     return values
-
-
-def column_letter(index: int) -> str:
-    """0 → 'A', 25 → 'Z', 26 → 'AA'."""
-    letters = ""
-    index += 1
-    while index:
-        index, rest = divmod(index - 1, 26)
-        letters = chr(65 + rest) + letters
-    return letters
 
 
 def _join(*parts: pa.Array | str) -> pa.Array:
