@@ -208,16 +208,15 @@ def _assign(
     fresh = np.setdiff1d(row_labels[has_key], np.fromiter(owner_of_label, np.int64))
     person_of_label = np.full(int(label.max(initial=0)) + 1, -1, np.int64)
     person_of_label[fresh] = _new_person_ids(db, len(fresh))
-    merged = 0
+    merges: list[tuple[int, int]] = []
     for component, owners in owner_of_label.items():
         owners.sort()
         person_of_label[component] = owners[0]
-        if len(owners) > 1:
-            merged += len(owners) - 1
-            _merge(db, owners[0], owners[1:])
+        merges += [(other, owners[0]) for other in owners[1:]]
+    _merge(db, merges)
     person = np.where(has_key, person_of_label[row_labels], -1)
     _remember(db, keys, person)
-    return Linked(person, len(fresh), merged)
+    return Linked(person, len(fresh), len(merges))
 
 
 def _new_person_ids(db: duckdb.DuckDBPyConnection, count: int) -> np.ndarray:
@@ -227,12 +226,17 @@ def _new_person_ids(db: duckdb.DuckDBPyConnection, count: int) -> np.ndarray:
     return np.asarray(db.execute(sql).fetchnumpy()["id"], np.int64)
 
 
-def _merge(db: duckdb.DuckDBPyConnection, keep: int, others: list[int]) -> None:
-    placeholders = ", ".join("?" * len(others))
+def _merge(db: duckdb.DuckDBPyConnection, merges: list[tuple[int, int]]) -> None:
+    """Fold each merged person into the one kept, in one pass over each table."""
+    if not merges:
+        return
+    old, keep = zip(*merges, strict=True)
+    mapping = pa.table({"old": pa.array(old, pa.int64()), "keep": pa.array(keep, pa.int64())})
     for table in ("tickets", "person_keys"):
-        db.execute(
-            f"UPDATE {table} SET person_id = ? WHERE person_id IN ({placeholders})",
-            [keep, *others],
+        with_arrow(
+            db,
+            f"UPDATE {table} SET person_id = m.keep FROM data m WHERE {table}.person_id = m.old",
+            mapping,
         )
 
 
