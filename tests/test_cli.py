@@ -13,6 +13,8 @@ import typer
 
 from publieksdata.cli import app
 
+from .deliver.test_mapping import OWN_EXPORT
+
 
 def run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
@@ -110,3 +112,20 @@ def test_version() -> None:
     result = run("--version")
     assert result.returncode == 0
     assert result.stdout.startswith("publieksdata ")
+
+
+def test_deliver_tells_what_is_missing_and_takes_a_correction(tmp_path: Path) -> None:
+    export = tmp_path / "eigen export.csv"
+    export.write_text(OWN_EXPORT, "utf-8")
+    settings = ("--data", str(tmp_path / "data"), "--key-file", str(tmp_path / "key"))
+    assert run("key", "init", "--key-file", str(tmp_path / "key")).returncode == 0
+    refused = run("deliver", str(export), "--institution", "I0009", *settings)
+    assert refused.returncode == 2
+    assert "[mapping-incomplete]" in refused.stderr
+    assert "Evenement" in refused.stderr
+    loaded = run("deliver", str(export), "--institution", "I0009", *settings,
+                 "--map", "Evenement=production.title")  # fmt: skip
+    assert loaded.returncode == 0, loaded.stderr
+    assert "geladen 5" in loaded.stdout
+    listed = run("deliveries", *settings)
+    assert "I0009" in listed.stdout

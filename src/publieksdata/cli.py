@@ -24,10 +24,9 @@ from rich.table import Table
 
 from publieksdata import __version__
 from publieksdata.deliver.coding import confirm, load_institutions
-from publieksdata.deliver.delivery import deliver_file, erase_file
-from publieksdata.deliver.mapping import MappingStore, automatic, with_columns
+from publieksdata.deliver.delivery import corrected_mapping, deliver_file, erase_file
+from publieksdata.deliver.mapping import MappingStore
 from publieksdata.deliver.problems import number
-from publieksdata.deliver.readers import open_export
 from publieksdata.errors import PubliekError
 from publieksdata.pseudonymise.keys import (
     DeploymentKey,
@@ -387,10 +386,7 @@ def deliver(
     store = MappingStore(settings.mappings)
     profile = None
     if mapping:
-        with open_export(file) as reader:
-            headers = reader.facts.headers
-        base = store.latest(institution) or automatic(headers)
-        profile = store.save(institution, with_columns(base, _parse_map(mapping)))
+        profile = corrected_mapping(file, institution, _parse_map(mapping), store)
     warehouse, key = _warehouse(settings)
     with warehouse, _progress() as bar:
         task = bar.add_task(_say("rijen", "rows"), total=None)

@@ -29,7 +29,14 @@ from publieksdata.deliver.convert import (
     customer_identifiers,
     facts,
 )
-from publieksdata.deliver.mapping import MappingProfile, MappingStore, Recognition, recognise
+from publieksdata.deliver.mapping import (
+    MappingProfile,
+    MappingStore,
+    Recognition,
+    recognise,
+    with_columns,
+    with_notations,
+)
 from publieksdata.deliver.problems import CATALOGUE, Problem, ProblemGroup, ProblemLog, number
 from publieksdata.deliver.readers import ExportReader, open_export
 from publieksdata.errors import PubliekError
@@ -211,6 +218,20 @@ def _load_batches(
     counts.received += reader.bad_row_count
     counts.rejected += reader.bad_row_count
     return counts
+
+
+def corrected_mapping(
+    path: Path, institution_id: str, changes: dict[str, str | None], store: MappingStore
+) -> MappingProfile:
+    """Apply a user's corrections ('Column=field') to the mapping this file would get, and
+    save the result as the institution's next mapping version."""
+    with open_export(path) as reader:
+        sample = next(reader.batches(1000), None)
+        recognition = recognise(reader.facts.headers, sample, store.latest(institution_id))
+    profile = with_columns(recognition.profile, changes)
+    if recognition.source != "built-in":
+        profile = with_notations(profile, sample)
+    return store.save(institution_id, profile)
 
 
 def erase_file(path: Path, institution_id: str, warehouse: Warehouse,

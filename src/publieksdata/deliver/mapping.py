@@ -316,6 +316,12 @@ def automatic(headers: Iterable[str], sample: pa.RecordBatch | None = None) -> M
                           **_notations(columns, sample))  # fmt: skip
 
 
+def with_notations(profile: MappingProfile, sample: pa.RecordBatch | None) -> MappingProfile:
+    """The profile with date and decimal notations read again from the sample, after its
+    columns were corrected by hand."""
+    return replace(profile, **_notations(profile.columns, sample))
+
+
 def _overlap(profile: MappingProfile, headers: set[str]) -> float:
     return len(set(profile.columns) & headers) / max(len(profile.columns), len(headers))
 
