@@ -11,6 +11,7 @@ from collections.abc import Callable
 
 import pyarrow as pa
 import pytest
+from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -31,7 +32,7 @@ NEWER_KEY = NEW_KEY.rotated()
 PERSON = Pseudonymiser(KEY, "person")
 NEW_PERSON = Pseudonymiser(NEW_KEY, "person")
 NEWER_PERSON = Pseudonymiser(NEWER_KEY, "person")
-SHAPE = re.compile(r"p1\.[a-z2-7]{25}[aeimquy4]")  # the last character holds 3 bits and 00
+SHAPE = re.compile(r"p2\.[a-z2-7]{25}[aeimquy4]")  # the last character holds 3 bits and 00
 
 identifiers = st.text(min_size=1, max_size=40)
 columns = st.lists(
@@ -49,15 +50,13 @@ def emails(count: int) -> list[str]:
 
 
 def reference(master: bytes, purpose: str, value: str) -> str:
-    """The p1 scheme exactly as documented, written out independently of the module."""
+    """The p2 scheme exactly as documented, written out independently of the module."""
     purpose_key = hkdf_sha256(master, info=b"publieksdata/" + purpose.encode())
-    round_keys = hkdf_expand(purpose_key, b"publieksdata p1 feistel round keys", 8 * 32)
-    block = hashlib.sha256(b"publieksdata pseudonym p1\x00" + value.encode()).digest()[:16]
-    left, right = block[:8], block[8:]
-    for i in range(8):
-        mac = hmac.new(round_keys[32 * i : 32 * i + 32], right, "sha256").digest()
-        left, right = right, bytes(a ^ b for a, b in zip(left, mac[:8], strict=True))
-    return "p1." + base64.b32encode(left + right).decode()[:26].lower()
+    cipher_key = hkdf_expand(purpose_key, b"publieksdata p2 aes-256 key", 32)
+    block = hashlib.sha256(b"publieksdata pseudonym p2\x00" + value.encode()).digest()[:16]
+    encryptor = Cipher(algorithms.AES(cipher_key), modes.ECB()).encryptor()
+    encrypted = encryptor.update(block) + encryptor.finalize()
+    return "p2." + base64.b32encode(encrypted).decode()[:26].lower()
 
 
 # --- shape and determinism ------------------------------------------------------------------
@@ -65,8 +64,8 @@ def reference(master: bytes, purpose: str, value: str) -> str:
 
 def test_a_pseudonym_carries_the_version_label_and_128_bits() -> None:
     pseudonym = PERSON.one("jan.jansen@example.nl")
-    assert PSEUDONYM_VERSION == "p1"
-    assert pseudonym.startswith("p1.")
+    assert PSEUDONYM_VERSION == "p2"
+    assert pseudonym.startswith("p2.")
     assert len(pseudonym) == 29
     assert SHAPE.fullmatch(pseudonym)
     assert len(decode(pseudonym)) == 16
@@ -76,10 +75,10 @@ def test_the_method_is_pinned_by_a_known_answer() -> None:
     """Changing the method without a new version label would silently split persons."""
     key = DeploymentKey(Secret(bytes(range(32))))
     assert Pseudonymiser(key, "person").one("jan.jansen@example.nl") == (
-        "p1.k2agajlkv4yanqfodaerivjh6i"
+        "p2.j7wjmbtfsvn4ysisbgidyzzl3y"
     )
     assert Pseudonymiser(key, "customer/inst-0001").one("jan.jansen@example.nl") == (
-        "p1.ho75eco4qjuvrzkdd6ly3nihtq"
+        "p2.drz45f5bognlkkww5gpgdcshtm"
     )
 
 
@@ -99,7 +98,7 @@ def test_pseudonyms_are_deterministic(value: str) -> None:
 @given(st.binary(min_size=16, max_size=16))
 def test_encode_and_decode_are_inverse(block: bytes) -> None:
     assert decode(encode(block)) == block
-    assert encode(block) == "p1." + base64.b32encode(block).decode()[:26].lower()
+    assert encode(block) == "p2." + base64.b32encode(block).decode()[:26].lower()
 
 
 @given(st.lists(st.binary(min_size=16, max_size=16), min_size=1, max_size=20))
@@ -222,7 +221,7 @@ GOOD = PERSON.one("jan.jansen@example.nl")
 @pytest.mark.parametrize(
     "bad",
     [
-        "p2" + GOOD[2:],
+        "p1" + GOOD[2:],  # the earlier method: never mixed in
         GOOD.upper(),
         GOOD[:-1],
         GOOD + "a",
@@ -233,7 +232,7 @@ GOOD = PERSON.one("jan.jansen@example.nl")
         "",
     ],
 )
-def test_rekey_refuses_anything_that_is_not_a_p1_pseudonym(bad: str) -> None:
+def test_rekey_refuses_anything_that_is_not_a_p2_pseudonym(bad: str) -> None:
     with pytest.raises(PubliekError) as error:
         PERSON.rekey(pa.array([GOOD, bad, None]), NEW_KEY)
     assert error.value.code == "pseudonym-malformed"
