@@ -117,32 +117,24 @@ def _unique_owner_keys(known: pa.Table) -> pa.Array:
     return _strings(owners.filter(pc.equal(owners["person_id_count_distinct"], 1))["key"])
 
 
-def _owner_kinds(db: duckdb.DuckDBPyConnection, persons: np.ndarray) -> pa.Table:
-    """(person_id, kind) for every kind of key the known persons of a batch have."""
-    return _query(
-        db,
-        "SELECT DISTINCT p.person_id, p.kind FROM person_keys p JOIN data USING (person_id)",
-        pa.table({"person_id": pa.array(persons, pa.int64())}),
-    )
-
-
-def _known_only_below(known: pa.Table, owner_kinds: pa.Table, base: str, level: int) -> pa.Array:
+def _known_only_below(
+    db: duckdb.DuckDBPyConnection, known: pa.Table, base: str, level: int
+) -> pa.Array:
     """Keys of ``base`` at ``level`` whose only owner has no key of that base above it."""
     higher = [k for k, (b, lv) in KINDS.items() if b == base and lv > level]
     kinds = [k for k, (b, lv) in KINDS.items() if b == base and lv == level]
     if not higher or known.num_rows == 0:
         return pa.array([], pa.string())
-    named = owner_kinds.filter(pc.is_in(owner_kinds["kind"], value_set=pa.array(higher)))
-    mine = known.filter(
-        pc.and_(
-            pc.is_in(known["kind"], value_set=pa.array(kinds)),
-            pc.is_in(known["key"], value_set=_unique_owner_keys(known)),
-        )
+    mine = known.filter(pc.is_in(known["kind"], value_set=pa.array(kinds)))
+    listed = ", ".join(f"'{k}'" for k in higher)
+    table = _query(
+        db,
+        "SELECT m.key FROM data m GROUP BY m.key HAVING count(DISTINCT m.person_id) = 1 "
+        "AND NOT EXISTS (SELECT 1 FROM person_keys p WHERE p.person_id = any_value(m.person_id) "
+        f"AND p.kind IN ({listed}))",
+        mine.select(["key", "person_id"]),
     )
-    alone = mine.filter(
-        pc.invert(pc.is_in(mine["person_id"], value_set=named["person_id"].combine_chunks()))
-    )
-    return _strings(alone["key"])
+    return _strings(table["key"])
 
 
 def _one_name_below(lower: pa.Array, own: pa.Array) -> pa.Array:
@@ -166,7 +158,6 @@ def link(db: duckdb.DuckDBPyConnection, keys: dict[str, pa.Array]) -> Linked:
     )
     persons = np.unique(known["person_id"].to_numpy()) if known.num_rows else np.zeros(0, np.int64)
     hubs = _hubs(keys, known)
-    owner_kinds = _owner_kinds(db, persons)
     levels = _row_levels(keys)
     first_person = n + len(all_keys)  # nodes: rows, then keys, then known persons
     sources, targets = [], []
@@ -175,8 +166,7 @@ def link(db: duckdb.DuckDBPyConnection, keys: dict[str, pa.Array]) -> Linked:
         usable = _bools(pc.and_(pc.is_valid(values), pc.invert(pc.is_in(values, value_set=hubs))))
         above = levels[base] > level
         if above.any():
-            below = _known_only_below(known, owner_kinds, base, level)
-            reach = pc.is_in(values, value_set=below)
+            reach = pc.is_in(values, value_set=_known_only_below(db, known, base, level))
             alone = pc.is_in(
                 values, value_set=_one_name_below(values, _own_key(keys, levels, base))
             )
