@@ -18,8 +18,7 @@ import pyarrow as pa
 import pytest
 
 from publieksdata.deliver.layouts import LAYOUTS
-from publieksdata.synth.config import scale
-from publieksdata.synth.generator import generate_sector
+from publieksdata.synth.generator import SectorSummary
 from publieksdata.synth.xlsx import write_xlsx
 
 CANARY = {
@@ -83,10 +82,10 @@ def every_string_in(warehouse: Path) -> str:
 
 
 @pytest.fixture(scope="module")
-def platform(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def platform(tiny: SectorSummary, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Deliver canary files of every kind through the CLI; return the platform's folder."""
     inputs = tmp_path_factory.mktemp("inputs")
-    sector = generate_sector(scale("tiny"), inputs / "sector", workers=1)
+    sector = tiny
     kassa = next(sector.folder / e["file"] for e in sector.exports if e["layout"] == "kassa_nl")
     with_canaries(kassa, inputs / "valid.csv", break_row=False)
     with_canaries(kassa, inputs / "rejected.csv", break_row=True)

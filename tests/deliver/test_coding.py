@@ -14,8 +14,7 @@ from publieksdata.deliver.coding import confirm, load_institutions, production_k
 from publieksdata.deliver.delivery import deliver_file
 from publieksdata.errors import PubliekError
 from publieksdata.pseudonymise.keys import DeploymentKey
-from publieksdata.synth.config import scale
-from publieksdata.synth.generator import SectorSummary, generate_sector
+from publieksdata.synth.generator import SectorSummary
 from publieksdata.warehouse.store import Warehouse
 
 KEY = DeploymentKey.generate()
@@ -55,8 +54,9 @@ def test_one_production_has_one_key_however_it_is_written() -> None:
 
 
 @pytest.fixture(scope="module")
-def coded(tmp_path_factory: pytest.TempPathFactory) -> tuple[SectorSummary, Path]:
-    sector = generate_sector(scale("tiny"), tmp_path_factory.mktemp("sector"), workers=1)
+def coded(
+    sector: SectorSummary, tmp_path_factory: pytest.TempPathFactory
+) -> tuple[SectorSummary, Path]:
     path = tmp_path_factory.mktemp("w") / "w.duckdb"
     with Warehouse(path, KEY.fingerprint) as warehouse:
         load_institutions(warehouse, sector.folder / "institutions.csv")

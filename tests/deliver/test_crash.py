@@ -11,8 +11,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from publieksdata.synth.config import scale
-from publieksdata.synth.generator import generate_sector
+from publieksdata.synth.generator import SectorSummary
 
 DRIVER = """
 import sys
@@ -50,8 +49,9 @@ def counts(warehouse: Path) -> tuple[int, int]:
 
 
 @pytest.mark.slow
-def test_a_killed_delivery_leaves_the_warehouse_as_it_was(tmp_path: Path) -> None:
-    sector = generate_sector(scale("tiny"), tmp_path / "sector", workers=1)
+def test_a_killed_delivery_leaves_the_warehouse_as_it_was(
+    sector: SectorSummary, tmp_path: Path
+) -> None:
     kassa = [sector.folder / e["file"] for e in sector.exports if e["layout"] == "kassa_nl"]
     big = tmp_path / "big.csv"
     big_export(kassa[0], big, 400)  # several batches of 200,000 rows

@@ -15,16 +15,10 @@ from publieksdata.deliver.delivery import DeliveryReport, deliver_file
 from publieksdata.deliver.mapping import MappingStore
 from publieksdata.errors import PubliekError
 from publieksdata.pseudonymise.keys import DeploymentKey
-from publieksdata.synth.config import scale
-from publieksdata.synth.generator import SectorSummary, generate_sector
+from publieksdata.synth.generator import SectorSummary
 from publieksdata.warehouse.store import Warehouse
 
 WARNING_CODES = {"bad_postcode": "bad-postcode", "bad_phone": "bad-phone", "bad_email": "bad-email"}
-
-
-@pytest.fixture(scope="module")
-def sector(tmp_path_factory: pytest.TempPathFactory) -> SectorSummary:
-    return generate_sector(scale("tiny"), tmp_path_factory.mktemp("sector"), workers=1)
 
 
 @pytest.fixture(scope="module")

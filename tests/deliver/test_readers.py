@@ -38,8 +38,7 @@ from publieksdata.deliver.readers import (
     open_export,
 )
 from publieksdata.errors import PubliekError
-from publieksdata.synth.config import scale
-from publieksdata.synth.generator import SectorSummary, generate_sector
+from publieksdata.synth.generator import SectorSummary
 from publieksdata.synth.xlsx import write_xlsx
 
 CANARY = "canary.jansen@example.nl"  # planted in files; must never reach a message
@@ -131,11 +130,6 @@ def ods(rows: list[list[tuple[str, str]]]) -> bytes:
 
 # ---------------------------------------------------------------------------------------
 # Every synthetic layout.
-
-
-@pytest.fixture(scope="session")
-def sector(tmp_path_factory: pytest.TempPathFactory) -> SectorSummary:
-    return generate_sector(scale("tiny"), tmp_path_factory.mktemp("sector"), workers=1)
 
 
 @pytest.fixture(scope="session")

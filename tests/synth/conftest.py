@@ -10,13 +10,7 @@ from typing import Any
 import pyarrow.parquet as pq
 import pytest
 
-from publieksdata.synth.config import scale
-from publieksdata.synth.generator import SectorSummary, generate_sector
-
-
-@pytest.fixture(scope="session")
-def tiny(tmp_path_factory: pytest.TempPathFactory) -> SectorSummary:
-    return generate_sector(scale("tiny"), tmp_path_factory.mktemp("tiny"), workers=1)
+from publieksdata.synth.generator import SectorSummary
 
 
 @pytest.fixture(scope="session")

@@ -9,12 +9,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 from publieksdata.deliver.delivery import deliver_file, erase_file
 from publieksdata.pseudonymise.keys import DeploymentKey, load_key, write_rotated
-from publieksdata.synth.config import scale
-from publieksdata.synth.generator import SectorSummary, generate_sector
+from publieksdata.synth.generator import SectorSummary
 from publieksdata.warehouse.store import Warehouse
 from publieksdata.warehouse.upkeep import retain, rotate
 
@@ -24,11 +21,6 @@ OVERLAP = """
     WHERE a.institution_id < b.institution_id
     GROUP BY ALL ORDER BY ALL
 """
-
-
-@pytest.fixture(scope="module")
-def sector(tmp_path_factory: pytest.TempPathFactory) -> SectorSummary:
-    return generate_sector(scale("tiny"), tmp_path_factory.mktemp("sector"), workers=1)
 
 
 def deliver_all(warehouse: Warehouse, key: DeploymentKey, sector: SectorSummary,
