@@ -109,23 +109,25 @@ def _present(values: pa.Array) -> np.ndarray:
 def parse_moment(values: pa.Array, fmt: str) -> tuple[pa.Array, np.ndarray]:
     """Parse dates or date-times strictly; returns the timestamps and a mask of failures.
 
+    Exports repeat the same moments many times, so each distinct text is parsed once.
     Arrow's parser accepts 31 February (it rolls over to March); every value that does not
     format back to itself is therefore checked again by Python's strict parser.
     """
-    parsed = pc.strptime(values, format=fmt, unit="s", error_is_null=True)
-    again = pc.strftime(parsed, format=fmt)
-    doubtful = _present(values) & ~_mask(pc.equal(again, values))
-    result = parsed.to_pylist() if doubtful.any() else None
-    if result is not None:
-        texts = values.to_pylist()
-        for i in np.flatnonzero(doubtful):
+    encoded = pc.dictionary_encode(values)
+    texts = encoded.dictionary
+    parsed = pc.strptime(texts, format=fmt, unit="s", error_is_null=True)
+    doubtful = np.flatnonzero(~_mask(pc.equal(pc.strftime(parsed, format=fmt), texts)))
+    if len(doubtful):
+        strict = parsed.to_pylist()
+        for i in doubtful:
             try:
-                result[i] = dt.datetime.strptime(texts[i], fmt)
+                strict[i] = dt.datetime.strptime(texts[i].as_py(), fmt)
             except ValueError:
-                result[i] = None
-        parsed = pa.array(result, pa.timestamp("s"))
-    failed = _present(values) & ~_present(parsed)
-    return parsed, failed
+                strict[i] = None
+        parsed = pa.array(strict, pa.timestamp("s"))
+    result = parsed.take(encoded.indices)
+    failed = _present(values) & ~_present(result)
+    return result, failed
 
 
 def _example(fmt: str) -> str:
