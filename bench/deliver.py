@@ -16,6 +16,7 @@ import hashlib
 import json
 import os
 import platform
+import re
 import resource
 import subprocess
 import sys
@@ -36,14 +37,22 @@ def machine() -> str:
 
 
 def make_export(target: Path, rows: int, sector_folder: Path) -> None:
-    """Copies of the rows of the largest kassa_nl export of a tiny sector."""
+    """Copies of the rows of the largest kassa_nl export of a tiny sector.
+
+    Each copy stands for other people: its customer numbers, e-mail addresses, phone
+    numbers and house numbers differ from every other copy's, so linkage meets the same
+    mix of households and repeat buyers as in one real export, not one person 40 times.
+    """
     from publieksdata.synth.config import scale
     from publieksdata.synth.generator import generate_sector
 
     summary = generate_sector(scale("small"), sector_folder, workers=1)
     kassa = max((e for e in summary.exports if e["layout"] == "kassa_nl"), key=lambda e: e["rows"])
     header, *lines = (sector_folder / kassa["file"]).read_text("utf-8-sig").splitlines()
-    email_column = header.split(";").index("E-mailadres")
+    names = header.split(";")
+    email, phone, customer, house = (
+        names.index(c) for c in ("E-mailadres", "Telefoonnummer", "Klantnummer", "Huisnummer")
+    )
     written = 0
     with target.open("w", encoding="utf-8-sig", newline="") as out:
         out.write(header + "\r\n")
@@ -51,12 +60,22 @@ def make_export(target: Path, rows: int, sector_folder: Path) -> None:
         while written < rows:
             for line in lines[: rows - written]:
                 cells = line.split(";")
-                if cells[email_column]:
-                    cells[email_column] = f"c{copy}.{cells[email_column].strip()}"
                 cells[0] = f"{copy}{cells[0]}"
+                if copy:
+                    if cells[email]:
+                        cells[email] = f"c{copy}.{cells[email].strip()}"
+                    if cells[customer]:
+                        cells[customer] = f"{copy}{cells[customer]}"
+                    if cells[phone]:
+                        cells[phone] = _LAST_DIGITS.sub(f"{copy % 1000:03d}", cells[phone])
+                    if cells[house].isdigit():
+                        cells[house] = str(int(cells[house]) + 1000 * (copy % 90))
                 out.write(";".join(cells) + "\r\n")
             written += min(len(lines), rows - written)
             copy += 1
+
+
+_LAST_DIGITS = re.compile(r"\d{3}$")
 
 
 def run_ours(path: Path, folder: Path) -> dict[str, Any]:
