@@ -100,7 +100,9 @@ def test_standard_docs_are_written_and_checked(tmp_path: Path) -> None:
 def test_demo_ends_with_an_honest_summary(tmp_path: Path) -> None:
     result = run("demo", "--out", str(tmp_path / "demo"))
     assert result.returncode == 0, result.stderr
-    assert "Nog niet gebouwd" in result.stdout
+    assert "De sector per discipline" in result.stdout
+    assert "Totaal" in result.stdout
+    assert "Het dashboard volgt nog" in result.stdout
     assert len(list((tmp_path / "demo" / "exports").iterdir())) == 60
     assert (tmp_path / "demo" / "platform" / "warehouse.duckdb").is_file()
     assert (tmp_path / "demo" / "publieksdata.key").stat().st_mode & 0o777 == 0o600

@@ -11,6 +11,9 @@ import typer
 from publieksdata.cli import app
 from publieksdata.deliver.layouts import LAYOUTS
 from publieksdata.deliver.problems import render_catalogue
+from publieksdata.insights.dimensions import DIMENSIONS
+from publieksdata.release.policy import RULES
+from publieksdata.settings import SETTINGS
 from publieksdata.synth.exports import REASONS, STATUS_NAMES, WARNINGS
 from publieksdata.synth.population import GROUPS
 
@@ -80,3 +83,13 @@ def test_the_delivery_messages_page_is_current() -> None:
     assert text(DOCS / "delivery-messages.md") == render_catalogue(), (
         "regenerate it with `python -m publieksdata.deliver.problems`"
     )
+
+
+def test_every_setting_policy_rule_and_breakdown_is_in_the_operator_guide() -> None:
+    guide = text(DOCS / "operator-guide.md")
+    for setting in SETTINGS.values():
+        assert f"`{setting.env}`" in guide
+    for name, rule in RULES.items():
+        assert f"| `{name}` | {rule.default} | {rule.low}–{rule.high}" in guide, name
+    for name in DIMENSIONS:
+        assert f"`{name}`" in guide, name

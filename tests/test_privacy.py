@@ -19,7 +19,7 @@ import pytest
 
 from publieksdata.deliver.layouts import LAYOUTS
 from publieksdata.synth.generator import SectorSummary
-from publieksdata.synth.xlsx import write_xlsx
+from publieksdata.xlsx import write_xlsx
 
 CANARY = {
     "E-mailadres": "Kanarie.Piet@Voorbeeld-Canary.nl",

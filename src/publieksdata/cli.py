@@ -28,6 +28,7 @@ from publieksdata.deliver.delivery import corrected_mapping, deliver_file, erase
 from publieksdata.deliver.mapping import MappingStore
 from publieksdata.deliver.problems import number
 from publieksdata.errors import PubliekError
+from publieksdata.insights.source import Source
 from publieksdata.pseudonymise.keys import (
     DeploymentKey,
     check_fingerprint,
@@ -36,6 +37,10 @@ from publieksdata.pseudonymise.keys import (
     previous_key_path,
     write_rotated,
 )
+from publieksdata.release.export import write_csv, write_xlsx_release
+from publieksdata.release.insights import Insights
+from publieksdata.release.policy import ReleasePolicy
+from publieksdata.release.tables import Release
 from publieksdata.settings import SETTINGS, Settings
 from publieksdata.standard.text import Language
 from publieksdata.synth.config import SCALES, SynthConfig, scale
@@ -59,6 +64,12 @@ app.add_typer(productions_app, name="productions")
 key_app = typer.Typer(help="De pseudonimiseringssleutel / the pseudonymisation key.",
                       no_args_is_help=True)  # fmt: skip
 app.add_typer(key_app, name="key")
+insights_app = typer.Typer(
+    help="Inzicht in het publiek, alleen als veilige totalen / audience insight, only as safe "
+    "aggregates.",
+    no_args_is_help=True,
+)
+app.add_typer(insights_app, name="insights")
 
 DataOption = Annotated[
     Path | None,
@@ -252,11 +263,18 @@ def demo(
         _say(
             f"\nElke instelling leverde haar export; identificerende gegevens zijn bij aankomst "
             "gepseudonimiseerd en staan nergens op schijf. "
-            f"Warehouse: {platform}/warehouse.duckdb.\n"
-            "Nog niet gebouwd: inzicht en dashboard (issue 4); de demo stopt daarom hier.",
+            f"Warehouse: {platform}/warehouse.duckdb.\n",
             f"\nEvery institution delivered its export; identifiers were pseudonymised on arrival "
-            f"and are on no disk. Warehouse: {platform}/warehouse.duckdb.\n"
-            "Not built yet: insight and the dashboard (issue 4); so the demo ends here.",
+            f"and are on no disk. Warehouse: {platform}/warehouse.duckdb.\n",
+        )
+    )
+    insights = Insights(Source.duckdb(platform / "warehouse.duckdb"), key, ReleasePolicy())
+    out.rule(_say("De sector per discipline", "The sector by discipline"))
+    _show(insights.sector().reach(by="discipline"), None, None, as_json=False)
+    out.print(
+        _say(
+            "\nMeer: publieksdata insights reach --help. Het dashboard volgt nog.",
+            "\nMore: publieksdata insights reach --help. The dashboard is still to come.",
         )
     )
 
@@ -539,6 +557,74 @@ def withdraw(
             f"Delivery {delivery_id} withdrawn: {_n(removed)} rows removed.",
         )
     )
+
+
+PolicyOption = Annotated[
+    Path | None,
+    typer.Option("--policy", help=f"{SETTINGS['policy'].help} [env {SETTINGS['policy'].env}]"),
+]
+
+
+def _insights(settings: Settings) -> Insights:
+    key = load_key(settings.key_file)
+    with Warehouse(settings.warehouse, key.fingerprint, read_only=True):
+        pass  # refuses a missing warehouse or another key before any query runs
+    return Insights(Source.duckdb(settings.warehouse), key, settings.release_policy())
+
+
+def _show(release: Release, csv_path: Path | None, xlsx_path: Path | None, as_json: bool) -> None:
+    language = _language()
+    if csv_path is not None:
+        write_csv(release, csv_path, language)
+    if xlsx_path is not None:
+        write_xlsx_release(release, xlsx_path, language)
+    if as_json:
+        rows = release.table.to_pylist()
+        out.print_json(json.dumps({"metric": release.metric, "by": release.by,
+                                   "scope": release.scope, "cells": rows,
+                                   "notes": release.notes(language)}))  # fmt: skip
+        return
+    header, *rows = release.rows(language)
+    table = Table(*header)
+    for row in rows:
+        table.add_row(*row)
+    out.print(table)
+    for note in release.notes(language):
+        out.print(escape(note), highlight=False)
+
+
+@insights_app.command("reach")
+def insights_reach(
+    institution: Annotated[
+        str | None, typer.Option("--institution", help="Your institution's code, e.g. I0001.")
+    ] = None,
+    sector: Annotated[
+        bool, typer.Option("--sector", help="All institutions together instead.")
+    ] = False,
+    by: Annotated[
+        list[str] | None,
+        typer.Option("--by", help="Breakdown (at most two), e.g. pc4, season, age_band."),
+    ] = None,
+    season: Annotated[
+        list[str] | None, typer.Option("--season", help="Only this season, e.g. 2024-2025.")
+    ] = None,
+    csv_path: Annotated[Path | None, typer.Option("--csv", help="Also write a CSV.")] = None,
+    xlsx_path: Annotated[Path | None, typer.Option("--xlsx", help="Also write an XLSX.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    data: DataOption = None,
+    key_file: KeyOption = None,
+    policy: PolicyOption = None,
+) -> None:
+    """Reach, visits, tickets, revenue and average spend, by up to two breakdowns."""
+    if (institution is None) == (not sector):
+        raise PubliekError(
+            "insights-scope",
+            "Kies --institution CODE (uw eigen publiek) of --sector (alle instellingen samen).",
+            "Choose --institution CODE (your own audience) or --sector (all institutions).",
+        )
+    insights = _insights(Settings.load(data=data, key_file=key_file, policy=policy))
+    view = insights.sector() if sector else insights.for_institution(str(institution))
+    _show(view.reach(by=by, season=season), csv_path, xlsx_path, as_json)
 
 
 def _n(value: int) -> str:

@@ -11,6 +11,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from publieksdata.release.policy import ReleasePolicy
+
 
 @dataclass(frozen=True)
 class Setting:
@@ -31,6 +33,11 @@ SETTINGS = {
         "The deployment key file (mode 0600), kept outside the data folder; "
         "PUBLIEKSDATA_KEY holds the key itself instead.",
     ),
+    "policy": Setting(
+        "PUBLIEKSDATA_POLICY", "",
+        "TOML file with the release policy (k, institutions, noise, rounding); empty: the "
+        "safe defaults.",
+    ),
 }  # fmt: skip
 
 
@@ -40,10 +47,15 @@ class Settings:
 
     data: Path
     key_file: Path
+    policy: Path | None
 
     @property
     def warehouse(self) -> Path:
         return self.data / "warehouse.duckdb"
+
+    def release_policy(self) -> ReleasePolicy:
+        """The deployment's release policy: the file if one is set, else the safe defaults."""
+        return ReleasePolicy.load(self.policy) if self.policy else ReleasePolicy()
 
     @property
     def mappings(self) -> Path:
@@ -52,7 +64,9 @@ class Settings:
     @classmethod
     def load(cls, env: Mapping[str, str] = os.environ, **given: Path | None) -> Settings:
         """Given values first, then the environment, then the defaults."""
-        values = {
-            name: given.get(name) or Path(env.get(s.env, s.default)) for name, s in SETTINGS.items()
-        }
-        return cls(**values)
+
+        def pick(name: str) -> str:
+            return str(given.get(name) or env.get(SETTINGS[name].env, SETTINGS[name].default))
+
+        policy = pick("policy")
+        return cls(Path(pick("data")), Path(pick("key_file")), Path(policy) if policy else None)

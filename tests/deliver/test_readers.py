@@ -39,7 +39,7 @@ from publieksdata.deliver.readers import (
 )
 from publieksdata.errors import PubliekError
 from publieksdata.synth.generator import SectorSummary
-from publieksdata.synth.xlsx import write_xlsx
+from publieksdata.xlsx import write_xlsx
 
 CANARY = "canary.jansen@example.nl"  # planted in files; must never reach a message
 

@@ -17,12 +17,15 @@ from publieksdata.standard.definitions import (
     counts_as_ticket,
     definitions,
     frequency_band,
+    group_size,
     is_first_time_in_sector,
     is_lapsed,
     is_new,
     is_returning,
     is_visitor,
+    lead_time,
     pc4_area,
+    price_band,
     reach,
     season_of,
     visits,
@@ -310,3 +313,26 @@ def test_age_band_depends_on_the_season() -> None:
 def test_age_band_rejects_birth_after_the_season() -> None:
     with pytest.raises(ValueError, match="birth year"):
         age_band(2030, Season(2025))
+
+
+@pytest.mark.parametrize(
+    ("paid", "tickets", "band"),
+    [(0.0, 2, "0"), (0.01, 1, "0-10"), (19.99, 1, "10-20"), (40.0, 2, "20-35"),
+     (35.0, 1, "35-50"), (150.0, 2, "75+"), (75.0, 1, "75+")],
+)  # fmt: skip
+def test_price_band_examples(paid: float, tickets: int, band: str) -> None:
+    assert price_band(paid, tickets) == band
+
+
+@pytest.mark.parametrize(
+    ("days", "band"), [(0, "0-1"), (1, "0-1"), (2, "2-7"), (30, "8-30"), (31, "31-90"),
+                       (400, "91+"), (-3, "0-1")],
+)  # fmt: skip
+def test_lead_time_counts_whole_days(days: int, band: str) -> None:
+    start = dt.datetime(2025, 10, 3, 20, 15)
+    assert lead_time(start - dt.timedelta(days=days, hours=-1), start) == band
+
+
+@given(st.integers(1, 10_000))
+def test_group_size_and_frequency_share_their_bands(tickets: int) -> None:
+    assert group_size(tickets) == frequency_band(tickets)

@@ -14,6 +14,7 @@ from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
+from itertools import pairwise
 from typing import Any
 
 from publieksdata.standard.codelists import codelist
@@ -184,6 +185,37 @@ def age_band(birth_year: int, season: Season) -> str:
     raise ValueError(f"birth year {birth_year} gives no valid age in season {season}")
 
 
+def _in_bands(value: int, bands: list[str], what: str) -> str:
+    for band in bands:
+        low, high = _band_bounds(band)
+        if low <= value <= high:
+            return band
+    raise ValueError(f"{value} falls in no {what} band")
+
+
+def price_band(paid: float, tickets: int) -> str:
+    """The band of the price per ticket ('0', '0-10', ..., '75+'); free tickets are '0'."""
+    per_ticket = paid / tickets
+    bounds = _param("price_band", "bounds_euro")
+    if per_ticket <= 0:
+        return "0"
+    for low, high in pairwise(bounds):
+        if low <= per_ticket < high:
+            return f"{low}-{high}"
+    return f"{bounds[-1]}+"
+
+
+def lead_time(ordered: dt.datetime, starts: dt.datetime) -> str:
+    """The band of whole days between ordering and the performance."""
+    days = max((starts.date() - ordered.date()).days, 0)
+    return _in_bands(days, _param("lead_time", "bands"), "lead time")
+
+
+def group_size(tickets: int) -> str:
+    """The band of the number of tickets one buyer bought for one visit."""
+    return _in_bands(tickets, _param("group_size", "bands"), "group size")
+
+
 # Every documented term maps to the function that implements it; a test keeps them equal.
 IMPLEMENTATIONS: dict[str, Callable[..., Any]] = {
     "season": season_of,
@@ -198,4 +230,7 @@ IMPLEMENTATIONS: dict[str, Callable[..., Any]] = {
     "first_time_in_sector": is_first_time_in_sector,
     "pc4_area": pc4_area,
     "age_band": age_band,
+    "price_band": price_band,
+    "lead_time": lead_time,
+    "group_size": group_size,
 }

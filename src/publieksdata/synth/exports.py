@@ -26,7 +26,7 @@ from publieksdata.synth.behaviour import CHANNELS, STATUSES, TICKET_TYPES, Visit
 from publieksdata.synth.geography import Geography
 from publieksdata.synth.population import GENDERS, Population
 from publieksdata.synth.sector import Institutions, Programme
-from publieksdata.synth.xlsx import CellKind, write_xlsx
+from publieksdata.xlsx import CellKind, write_xlsx
 
 # Row status in the ground truth.
 VALID, DUPLICATE, INVALID = 0, 1, 2

@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from python_calamine import CalamineWorkbook
 
-from publieksdata.synth.xlsx import column_letter, write_xlsx
+from publieksdata.xlsx import column_letter, write_xlsx
 
 # XML 1.0 cannot hold control characters or surrogates; exports never contain them.
 cell_text = st.text(

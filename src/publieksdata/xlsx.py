@@ -1,4 +1,4 @@
-"""A minimal, fast and reproducible XLSX writer for the generator's museum exports.
+"""A minimal, fast and reproducible XLSX writer (generator exports, released tables).
 
 A general library writes one cell at a time in Python (about 50,000 rows/s); the sheet
 here is built column-wise with Arrow, so a workbook of 100,000 rows takes well under a

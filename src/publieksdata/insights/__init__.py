@@ -1,0 +1,1 @@
+"""Metric definitions over the warehouse, written once as portable Ibis expressions."""

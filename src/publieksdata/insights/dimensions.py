@@ -1,0 +1,163 @@
+"""The breakdowns a metric can be cut by, each a portable expression over visits.
+
+Every dimension gives text codes from the standard (``unknown`` where the delivery did not
+say), so that released tables look the same on every engine and in every language.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from itertools import pairwise
+
+import ibis
+from ibis.expr.types import StringValue, Table
+
+from publieksdata.errors import PubliekError
+from publieksdata.standard.codelists import codelist
+from publieksdata.standard.definitions import definitions
+from publieksdata.standard.text import Language, Text
+
+UNKNOWN = "unknown"
+UNKNOWN_LABEL = Text(nl="onbekend", en="unknown")
+SECONDS_PER_DAY = 86_400
+
+
+def _param(term: str, name: str) -> object:
+    return definitions()[term].parameters[name]
+
+
+def _bands(value: ibis.Value, bands: list[str]) -> StringValue:
+    """'1', '2', '3-4', '10+' style bands over a whole number."""
+    branches = []
+    for band in bands:
+        if band.endswith("+"):
+            branches.append((value >= int(band[:-1]), band))
+        else:
+            low, _, high = band.partition("-")
+            branches.append(((value >= int(low)) & (value <= int(high or low)), band))
+    return ibis.cases(*branches, else_=UNKNOWN)
+
+
+def season_start(v: Table) -> ibis.Value:
+    """The year in which the season of the performance began."""
+    start_month = int(str(_param("season", "start_month")))
+    year = v.starts_at.year()
+    return ibis.ifelse(v.starts_at.month() >= start_month, year, year - 1)
+
+
+def season(v: Table) -> StringValue:
+    start = season_start(v)
+    return start.cast("string") + "-" + (start + 1).cast("string")
+
+
+def month(v: Table) -> StringValue:
+    return v.starts_at.year().cast("string") + "-" + v.starts_at.month().cast("string").lpad(2, "0")
+
+
+def weekday(v: Table) -> StringValue:
+    """ISO day of the week: 1 is Monday."""
+    return (v.starts_at.day_of_week.index() + 1).cast("string")
+
+
+def _coded(column: str) -> Callable[[Table], StringValue]:
+    def code(v: Table) -> StringValue:
+        return v[column].fill_null(UNKNOWN)
+
+    return code
+
+
+def age_band(v: Table) -> StringValue:
+    """Age on the first day of the season, from the birth year."""
+    age = season_start(v) - v.birth_year.cast("int64")
+    branches = []
+    for code in codelist(str(_param("age_band", "codelist"))).codes:
+        low, high = code.extra["min"], code.extra.get("max")
+        test = age >= low if high is None else (age >= low) & (age <= high)
+        branches.append((test, code.code))
+    return ibis.cases(*branches, else_=UNKNOWN)
+
+
+def price_band(v: Table) -> StringValue:
+    """Price per ticket in the bands of the standard; the lower bound belongs to the band."""
+    bounds = [int(b) for b in _param("price_band", "bounds_euro")]  # type: ignore[attr-defined]
+    cents = v.revenue_cents
+    branches = [(cents <= 0, "0")]
+    for low, high in pairwise(bounds):
+        branches.append((cents < high * 100 * v.tickets, f"{low}-{high}"))
+    return ibis.cases(*branches, else_=f"{bounds[-1]}+")
+
+
+def lead_time(v: Table) -> StringValue:
+    """Whole days between the first order and the performance (calendar days, UTC)."""
+    days = (v.starts_at.epoch_seconds() // SECONDS_PER_DAY) - (
+        v.ordered_at.epoch_seconds() // SECONDS_PER_DAY
+    )
+    banded = _bands(ibis.greatest(days, 0), list(_param("lead_time", "bands")))  # type: ignore[call-overload]
+    return ibis.ifelse(v.ordered_at.isnull(), UNKNOWN, banded)
+
+
+def group_size(v: Table) -> StringValue:
+    return _bands(v.tickets, list(_param("group_size", "bands")))  # type: ignore[call-overload]
+
+
+@dataclass(frozen=True)
+class Dimension:
+    """A breakdown: its expression and its name for people."""
+
+    name: str
+    label: Text
+    expression: Callable[[Table], StringValue]
+    codes: str | None = None  # the code list whose labels people see
+
+    def show(self, value: str, language: Language = "nl") -> str:
+        """A value as people read it: the code list's label where there is one."""
+        if value == UNKNOWN:
+            return UNKNOWN_LABEL(language)
+        if self.codes is not None and value in codelist(self.codes):
+            return codelist(self.codes)[value].label(language)
+        return value
+
+
+DIMENSIONS: dict[str, Dimension] = {
+    d.name: d
+    for d in (
+        Dimension("season", Text(nl="Seizoen", en="Season"), season),
+        Dimension("month", Text(nl="Maand", en="Month"), month),
+        Dimension("weekday", Text(nl="Weekdag", en="Weekday"), weekday),
+        Dimension(
+            "discipline", Text(nl="Discipline", en="Discipline"), _coded("discipline"), "discipline"
+        ),
+        Dimension("genre", Text(nl="Genre", en="Genre"), _coded("genre"), "genre"),
+        Dimension("pc4", Text(nl="Postcodegebied (PC4)", en="Postcode area (PC4)"), _coded("pc4")),
+        Dimension("age_band", Text(nl="Leeftijd", en="Age"), age_band, "age_band"),
+        Dimension("gender", Text(nl="Gender", en="Gender"), _coded("gender"), "gender"),
+        Dimension(
+            "channel", Text(nl="Verkoopkanaal", en="Sales channel"), _coded("channel"), "channel"
+        ),
+        Dimension("price_band", Text(nl="Prijsklasse", en="Price band"), price_band),
+        Dimension("lead_time", Text(nl="Boekingstermijn", en="Lead time"), lead_time),
+        Dimension("group_size", Text(nl="Groepsgrootte", en="Group size"), group_size),
+    )
+}
+MAX_DIMENSIONS = 2  # fixed templates: a metric is cut by at most two breakdowns at once
+
+
+def dimensions(by: str | Sequence[str] | None) -> tuple[str, ...]:
+    """The checked list of breakdowns asked for."""
+    names = (by,) if isinstance(by, str) else tuple(by or ())
+    for name in names:
+        if name not in DIMENSIONS:
+            known = ", ".join(DIMENSIONS)
+            raise PubliekError(
+                "insights-unknown-breakdown",
+                f"'{name}' is geen indeling. Kies uit: {known}.",
+                f"'{name}' is not a breakdown. Choose from: {known}.",
+            )
+    if len(set(names)) != len(names) or len(names) > MAX_DIMENSIONS:
+        raise PubliekError(
+            "insights-too-many-breakdowns",
+            f"Kies hoogstens {MAX_DIMENSIONS} verschillende indelingen tegelijk.",
+            f"Choose at most {MAX_DIMENSIONS} different breakdowns at once.",
+        )
+    return names

@@ -1,0 +1,122 @@
+"""Tabulation: a metric cut by breakdowns, with every margin, ready for the release layer.
+
+Each cell carries, beside its figures, what disclosure control needs to judge it: the
+number of distinct persons, of institutions, the two largest institutions' revenue and
+the sum of its persons' record keys (for deterministic cell-key noise). Margins (a
+breakdown's value null) are computed from the visits themselves, never summed from cells.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from collections.abc import Sequence
+from dataclasses import dataclass
+from itertools import combinations
+
+import ibis
+import pyarrow as pa
+from ibis.expr.types import Table
+
+from publieksdata.insights.dimensions import DIMENSIONS
+from publieksdata.pseudonymise.keys import DeploymentKey
+
+# Record keys live in [0, PRIME): a keyed affine map of the person id, in 64-bit integers on
+# every engine (person ids stay below 2**32, so nothing overflows).
+PRIME = 2**31 - 1
+MEASURES = ("persons", "visits", "tickets", "revenue_cents")
+PROTECTION = ("institutions", "top_revenue_cents", "second_revenue_cents", "key_sum")
+
+
+@dataclass(frozen=True)
+class RecordKeys:
+    """Secret record keys for each contribution: a person's visits at one institution.
+
+    Keying the contribution, not the person alone, means that any change to what one
+    institution delivered about a person draws the noise of the cells it touches anew,
+    whether or not that person is also counted through another institution.
+    """
+
+    factor: int
+    offset: int
+    secret: bytes
+
+    @classmethod
+    def from_key(cls, key: DeploymentKey) -> RecordKeys:
+        secret = key.derive("release/record-key").reveal()
+        factor = int.from_bytes(secret[:8], "big") % (PRIME - 1) + 1
+        offset = int.from_bytes(secret[8:16], "big") % PRIME
+        return cls(factor, offset, secret[16:])
+
+    def institution(self, institution_id: str) -> int:
+        digest = hmac.new(self.secret, institution_id.encode(), hashlib.sha256).digest()
+        return int.from_bytes(digest[:8], "big") % PRIME
+
+    def institutions(self, ids: Sequence[str]) -> Table:
+        """A small table of institution keys to join (the same on every engine)."""
+        return ibis.memtable(
+            {"institution_id": list(ids), "institution_key": [self.institution(i) for i in ids]}
+        )
+
+    def of(self, person: ibis.Value, institution_key: ibis.Value) -> ibis.Value:
+        return (person.cast("int64") * self.factor + institution_key + self.offset) % PRIME
+
+
+def levels(by: Sequence[str]) -> list[tuple[str, ...]]:
+    """The full breakdown first, then every margin down to the grand total."""
+    return [combo for size in range(len(by), -1, -1) for combo in combinations(by, size)]
+
+
+def _aggregate(table: Table, by: Sequence[str], **metrics: ibis.Value) -> Table:
+    return table.group_by(list(by)).aggregate(**metrics) if by else table.aggregate(**metrics)
+
+
+def _level(cells: Table, by: Sequence[str], level: tuple[str, ...]) -> Table:
+    contributions = cells.group_by([*level, "person_id", "institution_id"]).aggregate(
+        visits=cells.person_id.notnull().cast("int64").sum(),
+        tickets=cells.tickets.sum(),
+        revenue_cents=cells.revenue_cents.sum(),
+        record_key=cells.record_key.max(),
+    )
+    figures = _aggregate(
+        contributions,
+        level,
+        persons=contributions.person_id.nunique(),
+        visits=contributions.visits.sum(),
+        tickets=contributions.tickets.sum(),
+        revenue_cents=contributions.revenue_cents.sum(),
+        key_sum=contributions.record_key.sum().fill_null(0) % PRIME,
+    )
+    per_institution = _aggregate(
+        contributions, (*level, "institution_id"), revenue=contributions.revenue_cents.sum()
+    )
+    ranked = per_institution.mutate(
+        rank=ibis.row_number().over(  # counts from 0
+            group_by=list(level) or None, order_by=[ibis.desc("revenue"), "institution_id"]
+        )
+    )
+    shares = _aggregate(
+        ranked,
+        level,
+        institutions=ranked.institution_id.nunique(),
+        top_revenue_cents=ranked.revenue.max(),
+        second_revenue_cents=ibis.ifelse(ranked["rank"] == 0, 0, ranked.revenue).max(),
+    )
+    joined = figures.join(shares, list(level)) if level else figures.cross_join(shares)
+    filled = {d: (joined[d] if d in level else ibis.null("string")) for d in by}
+    return joined.select(**filled, **{m: joined[m] for m in (*MEASURES, *PROTECTION)})
+
+
+def tabulate(visits: Table, by: Sequence[str], keys: RecordKeys) -> pa.Table:
+    """Every cell and margin of ``visits`` cut by ``by``, sorted for a stable order."""
+    cells = visits.mutate(**{d: DIMENSIONS[d].expression(visits) for d in by})
+    ids = cells.select("institution_id").distinct().to_pyarrow().column(0).to_pylist()
+    cells = cells.join(keys.institutions(sorted(ids)), "institution_id")
+    cells = cells.mutate(record_key=keys.of(cells.person_id, cells.institution_key))
+    parts = [_level(cells, by, level) for level in levels(by)]
+    union = parts[0] if len(parts) == 1 else ibis.union(*parts)
+    table = union.to_pyarrow()
+    types = {m: pa.int64() for m in (*MEASURES, *PROTECTION)}
+    table = table.cast(pa.schema([pa.field(d, pa.string()) for d in by] +
+                                 [pa.field(m, t) for m, t in types.items()]))  # fmt: skip
+    return table.sort_by([(d, "ascending", "at_end") for d in by]) if by else table

@@ -1,0 +1,1 @@
+"""Disclosure control: the only door out of the warehouse."""

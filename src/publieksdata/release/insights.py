@@ -1,0 +1,93 @@
+"""The one query API for audience insight, used by the CLI, the service and the web app.
+
+    Insights.open(settings, key).for_institution("I0001").reach(by="pc4", season="2024-2025")
+
+An institution sees its own audience; the sector view combines all institutions and obeys
+the institution rules as well. Every answer is a :class:`Release`: it has passed the
+disclosure-control layer, and nothing else leaves.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from publieksdata.errors import PubliekError
+from publieksdata.insights.dimensions import dimensions
+from publieksdata.insights.source import Source
+from publieksdata.insights.tabulate import RecordKeys, tabulate
+from publieksdata.insights.visits import visits
+from publieksdata.pseudonymise.keys import DeploymentKey
+from publieksdata.release.policy import ReleasePolicy
+from publieksdata.release.tables import Release, Scope, release
+from publieksdata.standard.definitions import Season
+
+Breakdown = str | Sequence[str] | None
+SeasonChoice = str | Season | Sequence[str | Season] | None
+
+
+def seasons(choice: SeasonChoice) -> list[Season] | None:
+    """The checked seasons asked for (None: every season)."""
+    if choice is None:
+        return None
+    items = [choice] if isinstance(choice, str | Season) else list(choice)
+    out = []
+    for item in items:
+        if isinstance(item, Season):
+            out.append(item)
+            continue
+        try:
+            out.append(Season.parse(item))
+        except ValueError:
+            raise PubliekError(
+                "insights-bad-season",
+                f"'{item}' is geen seizoen; schrijf het als 2025-2026.",
+                f"'{item}' is not a season; write it as 2025-2026.",
+            ) from None
+    return out
+
+
+@dataclass
+class _View:
+    insights: Insights
+    institutions: list[str] | None
+    scope: Scope
+
+    def reach(self, by: Breakdown = None, season: SeasonChoice = None) -> Release:
+        """Reach, visits, tickets, revenue and average spend, cut by up to two breakdowns."""
+        names = dimensions(by)
+        base = visits(self.insights.source, institutions=self.institutions,
+                      seasons=seasons(season))  # fmt: skip
+        table = tabulate(base, names, self.insights.record_keys)
+        return release("reach", table, names, self.scope, self.insights.policy)
+
+
+class Insights:
+    """Entry point: a source of warehouse data, the key for record keys, the policy."""
+
+    def __init__(self, source: Source, key: DeploymentKey, policy: ReleasePolicy) -> None:
+        self.source = source
+        self.record_keys = RecordKeys.from_key(key)
+        self.policy = policy
+
+    def institutions(self) -> list[str]:
+        """Institutions with data in the warehouse."""
+        t = self.source.table("tickets")
+        ids = t.select("institution_id").distinct().to_pyarrow().column(0).to_pylist()
+        return sorted(str(i) for i in ids)
+
+    def for_institution(self, institution_id: str) -> _View:
+        """The audience of one institution (what its own staff may see)."""
+        if institution_id not in self.institutions():
+            raise PubliekError(
+                "insights-unknown-institution",
+                f"Er zijn geen gegevens van instelling {institution_id}. Controleer de code of "
+                "lever eerst een bestand aan.",
+                f"There is no data of institution {institution_id}. Check the code or deliver "
+                "a file first.",
+            )
+        return _View(self, [institution_id], "own")
+
+    def sector(self) -> _View:
+        """All institutions together: at least k persons and enough institutions per cell."""
+        return _View(self, None, "sector")

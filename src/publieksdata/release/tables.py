@@ -1,0 +1,173 @@
+"""A released table: what leaves the warehouse, and the one function that makes it.
+
+:func:`release` takes a tabulation (cells with their protection columns), applies the
+deployment's policy — primary and complementary suppression, the institution rules,
+cell-key noise and rounding — and keeps only released figures. Nothing of the protection
+columns (institution counts, revenue shares, record keys) leaves with it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import pyarrow as pa
+
+from publieksdata.insights.dimensions import DIMENSIONS
+from publieksdata.release import suppression
+from publieksdata.release.noise import released_count, released_revenue
+from publieksdata.release.policy import ReleasePolicy
+from publieksdata.standard.text import Language, Text
+
+Scope = Literal["own", "sector"]
+SHOWN = "shown"
+COUNTS = ("persons", "visits", "tickets")
+FIGURES = ("persons", "visits", "tickets", "revenue", "average_spend")
+
+REASONS: dict[str, Text] = {
+    suppression.PRIMARY_SMALL: Text(
+        nl="minder dan {k} personen", en="fewer than {k} persons"),
+    suppression.COMPLEMENTARY: Text(
+        nl="verborgen zodat een kleine cel niet uit de totalen volgt",
+        en="hidden so that a small cell cannot be worked out from the totals"),
+    suppression.PRIMARY_INSTITUTIONS: Text(
+        nl="minder dan {min_institutions} instellingen",
+        en="fewer than {min_institutions} institutions"),
+    suppression.PRIMARY_DOMINANCE: Text(
+        nl="één instelling overheerst dit cijfer", en="one institution dominates this figure"),
+}  # fmt: skip
+LABELS: dict[str, Text] = {
+    "persons": Text(nl="Bereik (personen)", en="Reach (persons)"),
+    "visits": Text(nl="Bezoeken", en="Visits"),
+    "tickets": Text(nl="Kaartjes", en="Tickets"),
+    "revenue": Text(nl="Omzet (€)", en="Revenue (€)"),
+    "average_spend": Text(nl="Gem. besteding per bezoek (€)", en="Avg. spend per visit (€)"),
+}
+TOTAL = Text(nl="Totaal", en="Total")
+_DUTCH = str.maketrans(",.", ".,")  # 1,234.50 -> 1.234,50
+
+
+@dataclass(frozen=True)
+class Release:
+    """Released cells: the breakdowns, the figures (null when hidden) and each cell's status."""
+
+    metric: str
+    by: tuple[str, ...]
+    scope: Scope
+    policy: ReleasePolicy
+    table: pa.Table
+
+    @property
+    def perturbed(self) -> bool:
+        return self.policy.noise > 0 or self.policy.rounding > 1
+
+    def reason(self, status: str, language: Language = "nl") -> str:
+        """Why a cell is hidden, in words."""
+        return REASONS[status](language).format(
+            k=self.policy.k, min_institutions=self.policy.min_institutions
+        )
+
+    def display(self, value: Any, status: str, figure: str, language: Language = "nl") -> str:
+        """A figure as people should see it: '< 10' for a small cell, never a false zero."""
+        if status == suppression.PRIMARY_SMALL and figure == "persons":
+            return f"< {self.policy.k}"
+        if status != SHOWN:
+            return "x"  # as CBS marks a confidential figure
+        text = f"{value:,.2f}" if figure == "average_spend" else f"{value:,}"
+        return text.translate(_DUTCH) if language == "nl" else text
+
+    def notes(self, language: Language = "nl") -> list[str]:
+        """What was hidden or changed, and why."""
+        nl = language == "nl"
+        statuses = self.table.column("status").to_pylist()
+        out = []
+        for status in REASONS:
+            count = statuses.count(status)
+            if count:
+                cells = ("cel" if nl else "cell") if count == 1 else ("cellen" if nl else "cells")
+                out.append(f"{count} {cells}: {self.reason(status, language)}")
+        if self.perturbed:
+            p = self.policy
+            out.append(
+                f"Aantallen hebben vaste ruis van hoogstens ±{p.noise} en zijn afgerond op "
+                f"{p.rounding}; omzet op € {p.revenue_rounding}. Totalen zijn apart berekend "
+                "en hoeven niet gelijk te zijn aan de som van de cellen."
+                if nl
+                else f"Counts carry fixed noise of at most ±{p.noise} and are rounded to "
+                f"{p.rounding}; revenue to € {p.revenue_rounding}. Totals are computed "
+                "separately and need not equal the sum of the cells."
+            )
+        return out
+
+    def headers(self, language: Language = "nl") -> list[str]:
+        """The breakdowns' names for people."""
+        return [DIMENSIONS[d].label(language) for d in self.by]
+
+    def rows(self, language: Language = "nl") -> list[list[str]]:
+        """A header and one row of display text per cell."""
+        header = [*self.headers(language), *(LABELS[f](language) for f in FIGURES)]
+        data = self.table.to_pylist()
+        out = [header]
+        for row in data:
+            dims = [
+                DIMENSIONS[d].show(row[d], language) if row[d] is not None else TOTAL(language)
+                for d in self.by
+            ]
+            out.append(dims + [self.display(row[f], row["status"], f, language) for f in FIGURES])
+        return out
+
+
+def release(metric: str, tabulation: pa.Table, by: Sequence[str], scope: Scope,
+            policy: ReleasePolicy) -> Release:  # fmt: skip
+    """The only door out: judge every cell, hide what must be hidden, perturb the rest."""
+    columns = {name: tabulation.column(name).to_numpy() for name in
+               ("persons", "institutions", "top_revenue_cents", "second_revenue_cents",
+                "revenue_cents")}  # fmt: skip
+    others = scope == "sector"
+    reasons = suppression.primary(
+        columns["persons"],
+        policy.k,
+        institutions=columns["institutions"] if others else None,
+        min_institutions=policy.min_institutions,
+        top=columns["top_revenue_cents"] if others else None,
+        second=columns["second_revenue_cents"] if others else None,
+        total=columns["revenue_cents"] if others else None,
+        dominance_p=policy.dominance_p,
+    )
+    cells = (
+        list(zip(*(tabulation.column(d).to_pylist() for d in by), strict=True))
+        if by
+        else [() for _ in range(tabulation.num_rows)]
+    )
+    reasons = suppression.complementary(cells, columns["persons"], reasons, policy.k)
+    return Release(metric, tuple(by), scope, policy, _figures(tabulation, by, reasons, policy))
+
+
+def _figures(tabulation: pa.Table, by: Sequence[str], reasons: list[str | None],
+             policy: ReleasePolicy) -> pa.Table:  # fmt: skip
+    rows = tabulation.to_pylist()
+    released: dict[str, list[Any]] = {f: [] for f in FIGURES}
+    for row, reason in zip(rows, reasons, strict=True):
+        if reason is not None:
+            for figure in FIGURES:
+                released[figure].append(None)
+            continue
+        key = int(row["key_sum"])
+        counts = {
+            m: released_count(
+                int(row[m]), key, m, k=policy.k, spread=policy.noise, base=policy.rounding
+            )
+            for m in COUNTS
+        }
+        revenue = released_revenue(int(row["revenue_cents"]), key, spread=policy.noise,
+                                   base_euro=policy.revenue_rounding)  # fmt: skip
+        for m in COUNTS:
+            released[m].append(counts[m])
+        released["revenue"].append(revenue)
+        released["average_spend"].append(round(revenue / counts["visits"], 2))
+    columns: dict[str, Any] = {d: tabulation.column(d) for d in by}
+    columns.update({f: pa.array(v, pa.float64() if f == "average_spend" else pa.int64())
+                    for f, v in released.items()})  # fmt: skip
+    columns["status"] = pa.array([r or SHOWN for r in reasons], pa.string())
+    return pa.table(columns)
