@@ -107,11 +107,17 @@ def _level(cells: Table, by: Sequence[str], level: tuple[str, ...]) -> Table:
     return joined.select(**filled, **{m: joined[m] for m in (*MEASURES, *PROTECTION)})
 
 
-def tabulate(visits: Table, by: Sequence[str], keys: RecordKeys) -> pa.Table:
-    """Every cell and margin of ``visits`` cut by ``by``, sorted for a stable order."""
+def tabulate(visits: Table, by: Sequence[str], keys: RecordKeys,
+             institutions: Sequence[str] | None = None) -> pa.Table:  # fmt: skip
+    """Every cell and margin of ``visits`` cut by ``by``, sorted for a stable order.
+
+    ``institutions`` lists every institution the visits may come from (all of them when
+    not given, found with one more query)."""
     cells = visits.mutate(**{d: DIMENSIONS[d].expression(visits) for d in by})
-    ids = cells.select("institution_id").distinct().to_pyarrow().column(0).to_pylist()
-    cells = cells.join(keys.institutions(sorted(ids)), "institution_id")
+    if institutions is None:
+        found = cells.select("institution_id").distinct().to_pyarrow().column(0).to_pylist()
+        institutions = [str(i) for i in found]
+    cells = cells.join(keys.institutions(sorted(institutions)), "institution_id")
     cells = cells.mutate(record_key=keys.of(cells.person_id, cells.institution_key))
     parts = [_level(cells, by, level) for level in levels(by)]
     union = parts[0] if len(parts) == 1 else ibis.union(*parts)

@@ -9,8 +9,11 @@ disclosure-control layer, and nothing else leaves.
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
+
+import pyarrow as pa
 
 from publieksdata.errors import PubliekError
 from publieksdata.insights.dimensions import dimensions
@@ -56,25 +59,43 @@ class _View:
     def reach(self, by: Breakdown = None, season: SeasonChoice = None) -> Release:
         """Reach, visits, tickets, revenue and average spend, cut by up to two breakdowns."""
         names = dimensions(by)
-        base = visits(self.insights.source, institutions=self.institutions,
-                      seasons=seasons(season))  # fmt: skip
-        table = tabulate(base, names, self.insights.record_keys)
+        table = self.insights.tabulation(self.institutions, seasons(season), names)
         return release("reach", table, names, self.scope, self.insights.policy)
 
 
 class Insights:
     """Entry point: a source of warehouse data, the key for record keys, the policy."""
 
+    CACHED = 256  # tabulations kept; the read-only source cannot change while it is open
+
     def __init__(self, source: Source, key: DeploymentKey, policy: ReleasePolicy) -> None:
         self.source = source
         self.record_keys = RecordKeys.from_key(key)
         self.policy = policy
+        self._institutions: list[str] | None = None
+        self._tabulations: OrderedDict[tuple[object, ...], pa.Table] = OrderedDict()
 
     def institutions(self) -> list[str]:
         """Institutions with data in the warehouse."""
-        t = self.source.table("tickets")
-        ids = t.select("institution_id").distinct().to_pyarrow().column(0).to_pylist()
-        return sorted(str(i) for i in ids)
+        if self._institutions is None:
+            t = self.source.table("tickets")
+            ids = t.select("institution_id").distinct().to_pyarrow().column(0).to_pylist()
+            self._institutions = sorted(str(i) for i in ids)
+        return self._institutions
+
+    def tabulation(self, institutions: list[str] | None, chosen: list[Season] | None,
+                   by: tuple[str, ...]) -> pa.Table:  # fmt: skip
+        """The unreleased tabulation of a question, computed once per open source."""
+        key = (tuple(institutions or ()), tuple(chosen or ()), by)
+        if key in self._tabulations:
+            self._tabulations.move_to_end(key)
+            return self._tabulations[key]
+        base = visits(self.source, institutions=institutions, seasons=chosen)
+        table = tabulate(base, by, self.record_keys, self.institutions())
+        self._tabulations[key] = table
+        if len(self._tabulations) > self.CACHED:
+            self._tabulations.popitem(last=False)
+        return table
 
     def for_institution(self, institution_id: str) -> _View:
         """The audience of one institution (what its own staff may see)."""
