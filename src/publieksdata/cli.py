@@ -45,6 +45,7 @@ from publieksdata.settings import SETTINGS, Settings
 from publieksdata.standard.text import Language
 from publieksdata.synth.config import SCALES, SynthConfig, scale
 from publieksdata.synth.generator import SectorSummary, generate_sector
+from publieksdata.warehouse.parquet import export_parquet
 from publieksdata.warehouse.store import Warehouse
 from publieksdata.warehouse.upkeep import retain as retain_seasons
 from publieksdata.warehouse.upkeep import rotate
@@ -591,6 +592,21 @@ def _show(release: Release, csv_path: Path | None, xlsx_path: Path | None, as_js
     out.print(table)
     for note in release.notes(language):
         out.print(escape(note), highlight=False)
+
+
+@app.command("export-parquet")
+def export_parquet_command(
+    folder: Annotated[Path, typer.Argument(help="Folder for the Parquet files.")],
+    data: DataOption = None,
+    key_file: KeyOption = None,
+) -> None:
+    """Write the warehouse as Parquet for Apache Spark (no customer pseudonyms or order
+    numbers leave)."""
+    warehouse, _ = _warehouse(Settings.load(data=data, key_file=key_file))
+    with warehouse:
+        written = export_parquet(warehouse, folder)
+    for table, rows in written.items():
+        out.print(f"{folder / (table + '.parquet')}: {_n(rows)} {_say('rijen', 'rows')}")
 
 
 @insights_app.command("reach")

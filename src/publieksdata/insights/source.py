@@ -50,11 +50,16 @@ class Source:
         return cls(backend, "duckdb")
 
     @classmethod
-    def spark(cls, session: Any, parquet_folder: Path) -> Source:
-        """The Parquet export of the warehouse (see ``warehouse.export``) on a Spark session."""
+    def spark(cls, session: Any, location: str | Path) -> Source:
+        """The Parquet export of the warehouse (``publieksdata export-parquet``) on a Spark
+        session; ``location`` is a folder or a URL such as ``s3a://bucket/warehouse``.
+
+        The session should run in UTC (``spark.sql.session.timeZone``), as the warehouse does.
+        """
         backend = ibis.pyspark.connect(session)
+        base = str(location).rstrip("/")
         for name in TABLES:
-            backend.read_parquet(str(parquet_folder / name), table_name=name)
+            backend.read_parquet(f"{base}/{name}.parquet", table_name=name)
         return cls(backend, "spark")
 
     def close(self) -> None:
