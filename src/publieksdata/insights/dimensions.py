@@ -101,6 +101,51 @@ def group_size(v: Table) -> StringValue:
     return _bands(v.tickets, list(_param("group_size", "bands")))  # type: ignore[call-overload]
 
 
+def frequency(v: Table) -> StringValue:
+    """The band of the person's number of visits within the question's scope."""
+    banded = _bands(v.visits_in_scope, list(_param("frequency", "bands")))  # type: ignore[call-overload]
+    return ibis.ifelse(v.person_id.isnull(), UNKNOWN, banded)
+
+
+def _flag(column: str, yes: str, no: str) -> Callable[[Table], StringValue]:
+    def flag(v: Table) -> StringValue:
+        return ibis.cases((v.person_id.isnull(), UNKNOWN), (v[column], yes), else_=no)
+
+    return flag
+
+
+VISITOR_TYPES = {
+    "new": Text(nl="nieuw (3 seizoenen niet geweest)", en="new (not in the 3 seasons before)"),
+    "returning": Text(nl="terugkerend", en="returning"),
+}
+SECTOR_NEWCOMERS = {
+    "first_time_in_sector": Text(nl="nieuw in de sector", en="new to the sector"),
+    "known_in_sector": Text(nl="eerder in de sector", en="seen in the sector before"),
+}
+
+
+def _retention(column: str) -> Callable[[Table], StringValue]:
+    def retained(v: Table) -> StringValue:
+        return ibis.cases(
+            (v.person_id.isnull(), UNKNOWN),
+            (~v.next_known, "not_yet_known"),
+            (v[column], "returned"),
+            else_="lapsed",
+        )
+
+    return retained
+
+
+RETENTION = {
+    "not_yet_known": Text(
+        nl="nog niet bekend (volgend seizoen loopt nog)",
+        en="not known yet (the next season has not ended)",
+    ),
+    "returned": Text(nl="volgend seizoen teruggekomen", en="came back the next season"),
+    "lapsed": Text(nl="volgend seizoen niet teruggekomen", en="did not come back the next season"),
+}
+
+
 @dataclass(frozen=True)
 class Dimension:
     """A breakdown: its expression and its name for people."""
@@ -109,6 +154,8 @@ class Dimension:
     label: Text
     expression: Callable[[Table], StringValue]
     codes: str | None = None  # the code list whose labels people see
+    labels: dict[str, Text] | None = None  # or labels of its own
+    needs: str | None = None  # extra visit columns it reads (see insights.visits)
 
     def show(self, value: str, language: Language = "nl") -> str:
         """A value as people read it: the code list's label where there is one."""
@@ -116,6 +163,8 @@ class Dimension:
             return UNKNOWN_LABEL(language)
         if self.codes is not None and value in codelist(self.codes):
             return codelist(self.codes)[value].label(language)
+        if self.labels is not None and value in self.labels:
+            return self.labels[value](language)
         return value
 
 
@@ -138,6 +187,40 @@ DIMENSIONS: dict[str, Dimension] = {
         Dimension("price_band", Text(nl="Prijsklasse", en="Price band"), price_band),
         Dimension("lead_time", Text(nl="Boekingstermijn", en="Lead time"), lead_time),
         Dimension("group_size", Text(nl="Groepsgrootte", en="Group size"), group_size),
+        Dimension(
+            "frequency",
+            Text(nl="Aantal bezoeken", en="Number of visits"),
+            frequency,
+            needs="frequency",
+        ),
+        Dimension(
+            "visitor_type",
+            Text(nl="Nieuw of terugkerend", en="New or returning"),
+            _flag("prior_here", "returning", "new"),
+            labels=VISITOR_TYPES,
+            needs="history",
+        ),
+        Dimension(
+            "sector_newcomer",
+            Text(nl="Nieuw in de sector", en="New to the sector"),
+            _flag("prior_sector", "known_in_sector", "first_time_in_sector"),
+            labels=SECTOR_NEWCOMERS,
+            needs="history",
+        ),
+        Dimension(
+            "retention",
+            Text(nl="Behoud bij de instelling", en="Retention here"),
+            _retention("next_here"),
+            labels=RETENTION,
+            needs="history",
+        ),
+        Dimension(
+            "sector_retention",
+            Text(nl="Behoud in de sector", en="Retention in the sector"),
+            _retention("next_sector"),
+            labels=RETENTION,
+            needs="history",
+        ),
     )
 }
 MAX_DIMENSIONS = 2  # fixed templates: a metric is cut by at most two breakdowns at once

@@ -3,43 +3,38 @@
 Only sold tickets count. Tickets of buyers without any identifier (a person id of null)
 count in tickets and revenue, never in visits or reach: no one can tell them apart.
 Revenue is summed in whole cents, so every engine gives the same figure.
+
+Some breakdowns need more than the visit itself — the person's other seasons (new or
+returning, retention) or their number of visits in the question's scope (frequency). Those
+columns are added only when a breakdown asks for them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import datetime as dt
+from collections.abc import Collection, Sequence
 
 import ibis
 from ibis.expr.types import Table
 
+from publieksdata.insights.dimensions import season_start
 from publieksdata.insights.source import Source
-from publieksdata.standard.definitions import Season, definitions
+from publieksdata.standard.definitions import Season, definitions, season_of
 
 PERFORMANCE = ("institution_id", "production_key", "starts_at")
+HISTORY = "history"  # prior_here, next_here, prior_sector, next_sector
+FREQUENCY = "frequency"  # visits_in_scope
 
 
-def visits(
-    source: Source,
-    *,
-    institutions: Sequence[str] | None = None,
-    seasons: Sequence[Season] | None = None,
-) -> Table:
-    """One row per (performance, person) with what was bought for it."""
+def _lookback(term: str) -> int:
+    return int(definitions()[term].parameters["lookback_seasons"])
+
+
+def sold_visits(source: Source) -> Table:
+    """Every sold visit in the warehouse, with the start year of its season."""
     t = source.table("tickets")
     t = t.filter(t.status == definitions()["ticket"].parameters["counted_status"])
-    if institutions is not None:
-        t = t.filter(t.institution_id.isin(list(institutions)))
-    if seasons:
-        t = t.filter(
-            ibis.or_(
-                *(
-                    (t.starts_at >= ibis.timestamp(s.start.isoformat()))
-                    & (t.starts_at < ibis.timestamp((s + 1).start.isoformat()))
-                    for s in seasons
-                )
-            )
-        )
-    return t.group_by([*PERFORMANCE, "person_id"]).aggregate(
+    grouped = t.group_by([*PERFORMANCE, "person_id"]).aggregate(
         tickets=t.ticket_count.sum().cast("int64"),
         revenue_cents=(t.price_paid * 100).round().cast("int64").sum(),
         ordered_at=t.ordered_at.min(),
@@ -50,3 +45,74 @@ def visits(
         birth_year=t.birth_year.min(),
         gender=t.gender.min(),
     )
+    return grouped.mutate(season_year=season_start(grouped))
+
+
+def _presence(visits: Table, keys: list[str], lookback: int) -> Table:
+    """Per person (and institution) and season: seen in the seasons before, and the next."""
+    seen = visits.filter(visits.person_id.notnull()).select(*keys, "season_year").distinct()
+    other = seen.view()
+    same = [seen[k] == other[k] for k in keys]
+    before = seen.join(
+        other,
+        [*same, other.season_year >= seen.season_year - lookback,
+         other.season_year <= seen.season_year - 1],
+    ).select(*(seen[k] for k in keys), seen.season_year).distinct()  # fmt: skip
+    after = (
+        seen.join(other, [*same, other.season_year == seen.season_year + 1])
+        .select(*(seen[k] for k in keys), seen.season_year)
+        .distinct()
+    )
+    return (
+        seen.left_join(before.mutate(prior=True), [*keys, "season_year"])
+        .select(*keys, "season_year", "prior")
+        .left_join(after.mutate(following=True), [*keys, "season_year"])
+        .select(*keys, "season_year", prior=ibis._.prior.fill_null(False),
+                following=ibis._.following.fill_null(False))
+    )  # fmt: skip
+
+
+def _with_history(mine: Table, everything: Table, today: dt.date) -> Table:
+    here = _presence(mine, ["person_id", "institution_id"], _lookback("new")).rename(
+        prior_here="prior", next_here="following"
+    )
+    sector = _presence(everything, ["person_id"], _lookback("first_time_in_sector")).rename(
+        prior_sector="prior", next_sector="following"
+    )
+    joined = mine.left_join(here, ["person_id", "institution_id", "season_year"]).select(
+        *mine.columns, "prior_here", "next_here"
+    )
+    current = season_of(today).start_year
+    return joined.left_join(sector, ["person_id", "season_year"]).select(
+        *mine.columns, "prior_here", "next_here", "prior_sector", "next_sector",
+        next_known=joined.season_year + 1 < current,  # the next season has ended
+    )  # fmt: skip
+
+
+def visits(
+    source: Source,
+    *,
+    institutions: Sequence[str] | None = None,
+    seasons: Sequence[Season] | None = None,
+    extras: Collection[str] = (),
+    today: dt.date | None = None,
+) -> Table:
+    """One row per (performance, person) with what was bought for it, in the scope asked.
+
+    ``today`` decides which seasons have ended, for retention (default: the real today)."""
+    everything = sold_visits(source)
+    mine = everything
+    if institutions is not None:
+        mine = mine.filter(mine.institution_id.isin(list(institutions)))
+    if HISTORY in extras:
+        mine = _with_history(mine, everything, today or dt.date.today())
+    if seasons:
+        mine = mine.filter(mine.season_year.isin([s.start_year for s in seasons]))
+    if FREQUENCY in extras:
+        mine = mine.mutate(
+            visits_in_scope=mine.person_id.notnull()
+            .cast("int64")
+            .sum()
+            .over(group_by=mine.person_id)
+        )
+    return mine

@@ -12,7 +12,7 @@ from pathlib import Path
 import pyarrow as pa
 
 from publieksdata.insights.dimensions import DIMENSIONS
-from publieksdata.release.suppression import PRIMARY_SMALL
+from publieksdata.release.suppression import NO_PERSONS, PRIMARY_SMALL
 from publieksdata.release.tables import FIGURES, LABELS, SHOWN, TOTAL, Release
 from publieksdata.standard.text import Language, Text
 from publieksdata.xlsx import CellKind, write_xlsx
@@ -41,6 +41,8 @@ def _columns(
                 )
             elif status == PRIMARY_SMALL and figure == "persons":
                 values.append(f"< {release.policy.k}")
+            elif status == NO_PERSONS:
+                values.append("–")
             else:
                 values.append("x")
         values.append("" if status == SHOWN else release.reason(status, language))

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import pyarrow as pa
 
 from publieksdata.errors import PubliekError
-from publieksdata.insights.dimensions import dimensions
+from publieksdata.insights.dimensions import DIMENSIONS, dimensions
 from publieksdata.insights.source import Source
 from publieksdata.insights.tabulate import RecordKeys, tabulate
 from publieksdata.insights.visits import visits
@@ -90,7 +90,8 @@ class Insights:
         if key in self._tabulations:
             self._tabulations.move_to_end(key)
             return self._tabulations[key]
-        base = visits(self.source, institutions=institutions, seasons=chosen)
+        needs = {n for d in by if (n := DIMENSIONS[d].needs) is not None}
+        base = visits(self.source, institutions=institutions, seasons=chosen, extras=needs)
         table = tabulate(base, by, self.record_keys, self.institutions())
         self._tabulations[key] = table
         if len(self._tabulations) > self.CACHED:

@@ -19,6 +19,7 @@ from scipy.sparse import coo_matrix
 
 Dims = tuple[str | None, ...]  # one value per breakdown; None marks a margin
 
+NO_PERSONS = "no-persons"  # only tickets of buyers no one can recognise: nobody to protect
 PRIMARY_SMALL = "fewer-than-k"
 PRIMARY_INSTITUTIONS = "too-few-institutions"
 PRIMARY_DOMINANCE = "dominant-institution"
@@ -59,7 +60,9 @@ def primary(
     """
     reasons: list[str | None] = [None] * len(persons)
     for i in range(len(persons)):
-        if persons[i] < k:
+        if persons[i] == 0:
+            reasons[i] = NO_PERSONS
+        elif persons[i] < k:
             reasons[i] = PRIMARY_SMALL
         elif institutions is not None and institutions[i] < min_institutions:
             reasons[i] = PRIMARY_INSTITUTIONS
@@ -192,26 +195,36 @@ def complementary(
 ) -> list[str | None]:
     """Add complementary suppressions until no relation gives a hidden cell away or narrows
     a small one, and (with two breakdowns, where relations chain) no small cell can be
-    pinned down to fewer than three values by solving the whole table."""
-    reasons = list(reasons)
-    groups = relations(cells)
+    pinned down to fewer than three values by solving the whole table.
+
+    A cell without persons is hidden but needs no cover: its mark says it holds nobody, so
+    for the reader it is a shown zero.
+    """
+    empty = {i for i, r in enumerate(reasons) if r == NO_PERSONS}
+    reasons = [None if r == NO_PERSONS else r for r in reasons]
+    _protect(relations(cells), cells, persons, reasons, k)
+    return [NO_PERSONS if i in empty else r for i, r in enumerate(reasons)]
+
+
+def _protect(groups: list[list[int]], cells: Sequence[Dims], persons: np.ndarray,
+             reasons: list[str | None], k: int) -> None:  # fmt: skip
     while True:
         _per_relation(groups, cells, persons, reasons, k)
         if not cells or len(cells[0]) < 2:
-            return reasons  # one relation: the check per relation is exact
+            return  # one relation: the check per relation is exact
         small = [i for i, r in enumerate(reasons) if r == PRIMARY_SMALL]
         if not small:
-            return reasons
+            return
         ranges = _ranges(groups, persons, reasons, k, small)
         pinned = [i for i in small if ranges[i][1] - ranges[i][0] < 2 - 1e-6]
         if not pinned:
-            return reasons
+            return
         for cell in pinned:
             around = [j for g in groups if cell in g for j in g if reasons[j] is None] or [
                 j for g in groups if any(reasons[i] for i in g) for j in g if reasons[j] is None
             ]
             if not around:
-                return reasons  # nothing is shown: the marks are all a reader knows
+                return  # nothing is shown: the marks are all a reader knows
             reasons[_partner(around, cells, persons, 2 * k)] = COMPLEMENTARY
 
 

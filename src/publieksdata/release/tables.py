@@ -26,6 +26,8 @@ COUNTS = ("persons", "visits", "tickets")
 FIGURES = ("persons", "visits", "tickets", "revenue", "average_spend")
 
 REASONS: dict[str, Text] = {
+    suppression.NO_PERSONS: Text(
+        nl="alleen kaartjes van niet herkende kopers", en="only tickets of unrecognised buyers"),
     suppression.PRIMARY_SMALL: Text(
         nl="minder dan {k} personen", en="fewer than {k} persons"),
     suppression.COMPLEMENTARY: Text(
@@ -72,6 +74,8 @@ class Release:
         """A figure as people should see it: '< 10' for a small cell, never a false zero."""
         if status == suppression.PRIMARY_SMALL and figure == "persons":
             return f"< {self.policy.k}"
+        if status == suppression.NO_PERSONS:
+            return "–"
         if status != SHOWN:
             return "x"  # as CBS marks a confidential figure
         text = f"{value:,.2f}" if figure == "average_spend" else f"{value:,}"
