@@ -643,6 +643,35 @@ def insights_reach(
     _show(view.reach(by=by, season=season), csv_path, xlsx_path, as_json)
 
 
+@insights_app.command("crossover")
+def insights_crossover(
+    institution: Annotated[
+        str, typer.Option("--institution", help="Your institution's code, e.g. I0001.")
+    ],
+    by: Annotated[
+        str,
+        typer.Option(
+            "--by",
+            help="discipline, region_discipline (province and discipline) or "
+            "institution (those that agreed to be named).",
+        ),
+    ] = "discipline",
+    season: Annotated[
+        list[str] | None, typer.Option("--season", help="Only this season, e.g. 2024-2025.")
+    ] = None,
+    csv_path: Annotated[Path | None, typer.Option("--csv", help="Also write a CSV.")] = None,
+    xlsx_path: Annotated[Path | None, typer.Option("--xlsx", help="Also write an XLSX.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    data: DataOption = None,
+    key_file: KeyOption = None,
+    policy: PolicyOption = None,
+) -> None:
+    """Where else your audience goes: other disciplines, groups of institutions, named ones."""
+    insights = _insights(Settings.load(data=data, key_file=key_file, policy=policy))
+    view = insights.for_institution(institution)
+    _show(view.crossover(by=by, season=season), csv_path, xlsx_path, as_json)
+
+
 def _n(value: int) -> str:
     """A whole number written the way the user's language writes it (1.204 or 1,204)."""
     return number(int(value), _language())

@@ -83,6 +83,18 @@ def test_duckdb_and_spark_release_the_same_figures(
     assert spark_side.sector().reach(by=by).table.equals(duckdb_side.sector().reach(by=by).table)
 
 
+@pytest.mark.parametrize("by", ["discipline", "region_discipline", "institution"])
+def test_crossover_is_the_same_on_spark(engines: tuple[Insights, Insights],
+                                        delivered: Delivered, by: str) -> None:  # fmt: skip
+    duckdb_side, spark_side = engines
+    institution = str(delivered.sector.exports[0]["institution_id"])
+    assert (
+        spark_side.for_institution(institution)
+        .crossover(by=by)
+        .table.equals(duckdb_side.for_institution(institution).crossover(by=by).table)
+    )
+
+
 def test_a_season_filter_works_the_same_on_spark(engines: tuple[Insights, Insights]) -> None:
     duckdb_side, spark_side = engines
     asked = {"by": "channel", "season": ["2024-2025", "2025-2026"]}

@@ -80,7 +80,7 @@ def estimates_from_differencing(insights: Insights) -> list[tuple[int, int]]:
             rest = [s for s in seasons if s != left_out]
             part = cells(view.reach(by="channel", season=rest))
             true_part = {(r["channel"],): r for r in insights.tabulation(
-                [institution], rest, ("channel",)).to_pylist()}  # fmt: skip
+                "reach", [institution], rest, ("channel",)).to_pylist()}  # fmt: skip
             for cell, row in whole.items():
                 if row["status"] != SHOWN or part.get(cell, {}).get("status") != SHOWN:
                     continue
@@ -258,3 +258,40 @@ def test_a_one_record_redelivery_shows_noise_not_a_membership(
     assert any(seen != true for seen, true in changes), changes
     unchanged = [c for c in true_before if c not in touched]
     assert all(before[c] == after[c] for c in unchanged), "untouched cells stay as they were"
+
+
+def test_padding_with_fake_customers_does_not_reveal_where_a_target_goes(
+    delivered: Delivered, tmp_path: Path
+) -> None:
+    """A new institution delivers k-1 invented customers and one real person it wants to
+    follow, so that its own audience reaches k. Where else its audience goes then rests on
+    that one real person, and every such figure stays hidden."""
+    shutil.copy(delivered.warehouse, tmp_path / "warehouse.duckdb")
+    export = next(e for e in delivered.sector.exports if e["layout"] == "kassa_nl")
+    header, *lines = (delivered.sector.folder / export["file"]).read_text("utf-8-sig").splitlines()
+    names = header.split(";")
+    column = {name: names.index(name) for name in names}
+    target = lines[0].split(";")
+    padded = [";".join(target)]
+    for n in range(K - 1):
+        fake = list(target)
+        fake[column["Ordernummer"]] = f"9{n}{fake[column['Ordernummer']]}"
+        fake[column["Klantnummer"]] = f"99{n}"
+        fake[column["Voornaam"]] = f"Nep{chr(ord('a') + n)}"
+        fake[column["E-mailadres"]] = f"nep{n}@voorbeeld.invalid"
+        fake[column["Telefoonnummer"]] = ""
+        fake[column["Huisnummer"]] = str(900 + n)
+        padded.append(";".join(fake))
+    path = tmp_path / "padded.csv"
+    path.write_text("\n".join([header, *padded]) + "\n", "utf-8")
+    with Warehouse(tmp_path / "warehouse.duckdb", delivered.key.fingerprint) as warehouse:
+        report = deliver_file(path, "I9999", warehouse, delivered.key)
+    assert report.loaded == K
+    padder = Insights(Source.duckdb(tmp_path / "warehouse.duckdb"), delivered.key,
+                      ReleasePolicy()).for_institution("I9999")  # fmt: skip
+    assert padder.reach().table.column("status")[0].as_py() == SHOWN, "the padding worked"
+    for by in ("discipline", "region_discipline", "institution"):
+        released = padder.crossover(by=by).table.to_pylist()
+        assert released, "the target visits other institutions"
+        assert all(row["status"] != SHOWN for row in released), by
+        assert all(row["persons"] is None and row["share"] is None for row in released)

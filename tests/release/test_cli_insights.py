@@ -93,3 +93,14 @@ def test_a_bad_policy_file_is_refused(options: tuple[str, ...], tmp_path: Path) 
     result = run("insights", "reach", "--sector", "--policy", str(policy), *options)
     assert result.returncode == 2
     assert "[policy-bad-value]" in result.stderr
+
+
+def test_crossover_names_only_institutions_that_agreed(
+    delivered: Delivered, options: tuple[str, ...]
+) -> None:
+    asked = ("--institution", institution(delivered), "--by", "institution", "--json")
+    result = run("--lang", "en", "insights", "crossover", *asked, *options)
+    assert result.returncode == 0, result.stderr
+    released = json.loads(result.stdout)
+    assert {"share", "institution"} <= set(released["cells"][0])
+    assert any(c["institution"] == "other_institutions" for c in released["cells"])

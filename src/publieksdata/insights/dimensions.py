@@ -6,7 +6,7 @@ say), so that released tables look the same on every engine and in every languag
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import pairwise
 
@@ -226,21 +226,26 @@ DIMENSIONS: dict[str, Dimension] = {
 MAX_DIMENSIONS = 2  # fixed templates: a metric is cut by at most two breakdowns at once
 
 
-def dimensions(by: str | Sequence[str] | None) -> tuple[str, ...]:
+def dimensions(
+    by: str | Sequence[str] | None,
+    registry: Mapping[str, Dimension] | None = None,
+    most: int = MAX_DIMENSIONS,
+) -> tuple[str, ...]:
     """The checked list of breakdowns asked for."""
+    registry = DIMENSIONS if registry is None else registry
     names = (by,) if isinstance(by, str) else tuple(by or ())
     for name in names:
-        if name not in DIMENSIONS:
-            known = ", ".join(DIMENSIONS)
+        if name not in registry:
+            known = ", ".join(registry)
             raise PubliekError(
                 "insights-unknown-breakdown",
                 f"'{name}' is geen indeling. Kies uit: {known}.",
                 f"'{name}' is not a breakdown. Choose from: {known}.",
             )
-    if len(set(names)) != len(names) or len(names) > MAX_DIMENSIONS:
+    if len(set(names)) != len(names) or len(names) > most:
         raise PubliekError(
             "insights-too-many-breakdowns",
-            f"Kies hoogstens {MAX_DIMENSIONS} verschillende indelingen tegelijk.",
-            f"Choose at most {MAX_DIMENSIONS} different breakdowns at once.",
+            f"Kies hoogstens {most} verschillende indelingen tegelijk.",
+            f"Choose at most {most} different breakdowns at once.",
         )
     return names

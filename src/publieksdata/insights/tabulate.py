@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from itertools import combinations
 
@@ -18,14 +18,15 @@ import ibis
 import pyarrow as pa
 from ibis.expr.types import Table
 
-from publieksdata.insights.dimensions import DIMENSIONS
+from publieksdata.insights.dimensions import DIMENSIONS, Dimension
 from publieksdata.pseudonymise.keys import DeploymentKey
 
 # Record keys live in [0, PRIME): a keyed affine map of the person id, in 64-bit integers on
 # every engine (person ids stay below 2**32, so nothing overflows).
 PRIME = 2**31 - 1
 MEASURES = ("persons", "visits", "tickets", "revenue_cents")
-PROTECTION = ("institutions", "top_revenue_cents", "second_revenue_cents", "key_sum")
+PROTECTION = ("institutions", "top_revenue_cents", "second_revenue_cents", "key_sum",
+              "all_named")  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -77,6 +78,7 @@ def _level(cells: Table, by: Sequence[str], level: tuple[str, ...]) -> Table:
         tickets=cells.tickets.sum(),
         revenue_cents=cells.revenue_cents.sum(),
         record_key=cells.record_key.max(),
+        named=cells.named.max(),
     )
     figures = _aggregate(
         contributions,
@@ -88,7 +90,10 @@ def _level(cells: Table, by: Sequence[str], level: tuple[str, ...]) -> Table:
         key_sum=contributions.record_key.sum().fill_null(0) % PRIME,
     )
     per_institution = _aggregate(
-        contributions, (*level, "institution_id"), revenue=contributions.revenue_cents.sum()
+        contributions,
+        (*level, "institution_id"),
+        revenue=contributions.revenue_cents.sum(),
+        named=contributions.named.max(),
     )
     ranked = per_institution.mutate(
         rank=ibis.row_number().over(  # counts from 0
@@ -101,6 +106,7 @@ def _level(cells: Table, by: Sequence[str], level: tuple[str, ...]) -> Table:
         institutions=ranked.institution_id.nunique(),
         top_revenue_cents=ranked.revenue.max(),
         second_revenue_cents=ibis.ifelse(ranked["rank"] == 0, 0, ranked.revenue).max(),
+        all_named=ranked.named.min(),  # every institution in the cell agreed to be named
     )
     joined = figures.join(shares, list(level)) if level else figures.cross_join(shares)
     filled = {d: (joined[d] if d in level else ibis.null("string")) for d in by}
@@ -108,16 +114,19 @@ def _level(cells: Table, by: Sequence[str], level: tuple[str, ...]) -> Table:
 
 
 def tabulate(visits: Table, by: Sequence[str], keys: RecordKeys,
-             institutions: Sequence[str] | None = None) -> pa.Table:  # fmt: skip
+             institutions: Sequence[str] | None = None,
+             breakdowns: Mapping[str, Dimension] = DIMENSIONS) -> pa.Table:  # fmt: skip
     """Every cell and margin of ``visits`` cut by ``by``, sorted for a stable order.
 
     ``institutions`` lists every institution the visits may come from (all of them when
     not given, found with one more query)."""
-    cells = visits.mutate(**{d: DIMENSIONS[d].expression(visits) for d in by})
+    cells = visits.mutate(**{d: breakdowns[d].expression(visits) for d in by})
     if institutions is None:
         found = cells.select("institution_id").distinct().to_pyarrow().column(0).to_pylist()
         institutions = [str(i) for i in found]
     cells = cells.join(keys.institutions(sorted(institutions)), "institution_id")
+    if "named" not in cells.columns:  # only overlap questions name institutions
+        cells = cells.mutate(named=ibis.literal(0, "int64"))
     cells = cells.mutate(record_key=keys.of(cells.person_id, cells.institution_key))
     parts = [_level(cells, by, level) for level in levels(by)]
     union = parts[0] if len(parts) == 1 else ibis.union(*parts)

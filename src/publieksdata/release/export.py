@@ -11,9 +11,8 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from publieksdata.insights.dimensions import DIMENSIONS
 from publieksdata.release.suppression import NO_PERSONS, PRIMARY_SMALL
-from publieksdata.release.tables import FIGURES, LABELS, SHOWN, TOTAL, Release
+from publieksdata.release.tables import LABELS, SHOWN, Release
 from publieksdata.standard.text import Language, Text
 from publieksdata.xlsx import CellKind, write_xlsx
 
@@ -24,16 +23,13 @@ def _columns(
     release: Release, language: Language, *, decimal_comma: bool
 ) -> tuple[list[str], list[list[str]]]:
     """Headers and text columns: raw numbers where shown, marks and reasons where not."""
-    header = [*release.headers(language), *(LABELS[f](language) for f in FIGURES),
+    header = [*release.headers(language), *(LABELS[f](language) for f in release.figures),
               STATUS(language)]  # fmt: skip
     columns: list[list[str]] = [[] for _ in header]
     for row in release.table.to_pylist():
         status = row["status"]
-        values = [
-            DIMENSIONS[d].show(row[d], language) if row[d] is not None else TOTAL(language)
-            for d in release.by
-        ]
-        for figure in FIGURES:
+        values = [release.value(d, row[d], language) for d in release.by]
+        for figure in release.figures:
             if status == SHOWN:
                 text = str(row[figure])
                 values.append(
@@ -68,5 +64,5 @@ def write_xlsx_release(release: Release, path: Path, language: Language = "nl") 
     header, columns = _columns(release, language, decimal_comma=False)
     text: CellKind = "text"
     number: CellKind = "number"
-    kinds = [text] * len(release.by) + [number] * len(FIGURES) + [text]
+    kinds = [text] * len(release.by) + [number] * len(release.figures) + [text]
     write_xlsx(path, release.metric, header, [pa.array(c, pa.string()) for c in columns], kinds)

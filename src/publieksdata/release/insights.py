@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import pyarrow as pa
 
 from publieksdata.errors import PubliekError
+from publieksdata.insights.crossover import CROSSOVER, elsewhere
 from publieksdata.insights.dimensions import DIMENSIONS, dimensions
 from publieksdata.insights.source import Source
 from publieksdata.insights.tabulate import RecordKeys, tabulate
@@ -59,8 +60,25 @@ class _View:
     def reach(self, by: Breakdown = None, season: SeasonChoice = None) -> Release:
         """Reach, visits, tickets, revenue and average spend, cut by up to two breakdowns."""
         names = dimensions(by)
-        table = self.insights.tabulation(self.institutions, seasons(season), names)
+        table = self.insights.tabulation("reach", self.institutions, seasons(season), names)
         return release("reach", table, names, self.scope, self.insights.policy)
+
+    def crossover(self, by: str = "discipline", season: SeasonChoice = None) -> Release:
+        """Where else this audience goes: the persons of it who also visited other
+        disciplines, groups of institutions (province and discipline) or institutions that
+        agreed to be named — figures about others, so the institution rules apply."""
+        if self.scope != "own" or self.institutions is None:
+            raise PubliekError(
+                "insights-crossover-scope",
+                "Overlap vraagt u voor uw eigen instelling (--institution).",
+                "Ask for overlap for your own institution (--institution).",
+            )
+        names = dimensions(by, CROSSOVER, most=1)
+        chosen = seasons(season)
+        table = self.insights.tabulation("crossover", self.institutions, chosen, names)
+        released = release("crossover", table, names, "sector", self.insights.policy, CROSSOVER)
+        audience = self.reach(season=season).table.column("persons")[0].as_py()
+        return released.with_share(audience)
 
 
 class Insights:
@@ -83,16 +101,20 @@ class Insights:
             self._institutions = sorted(str(i) for i in ids)
         return self._institutions
 
-    def tabulation(self, institutions: list[str] | None, chosen: list[Season] | None,
-                   by: tuple[str, ...]) -> pa.Table:  # fmt: skip
+    def tabulation(self, metric: str, institutions: list[str] | None,
+                   chosen: list[Season] | None, by: tuple[str, ...]) -> pa.Table:  # fmt: skip
         """The unreleased tabulation of a question, computed once per open source."""
-        key = (tuple(institutions or ()), tuple(chosen or ()), by)
+        key = (metric, tuple(institutions or ()), tuple(chosen or ()), by)
         if key in self._tabulations:
             self._tabulations.move_to_end(key)
             return self._tabulations[key]
-        needs = {n for d in by if (n := DIMENSIONS[d].needs) is not None}
-        base = visits(self.source, institutions=institutions, seasons=chosen, extras=needs)
-        table = tabulate(base, by, self.record_keys, self.institutions())
+        if metric == "crossover" and institutions:
+            base = elsewhere(self.source, institutions[0], chosen)
+            table = tabulate(base, by, self.record_keys, self.institutions(), CROSSOVER)
+        else:
+            needs = {n for d in by if (n := DIMENSIONS[d].needs) is not None}
+            base = visits(self.source, institutions=institutions, seasons=chosen, extras=needs)
+            table = tabulate(base, by, self.record_keys, self.institutions())
         self._tabulations[key] = table
         if len(self._tabulations) > self.CACHED:
             self._tabulations.popitem(last=False)

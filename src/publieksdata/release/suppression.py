@@ -51,12 +51,14 @@ def primary(
     second: np.ndarray | None = None,
     total: np.ndarray | None = None,
     dominance_p: float = 0.0,
+    named: np.ndarray | None = None,
 ) -> list[str | None]:
     """The reason each cell must be hidden on its own (None: it may be shown).
 
     The p% rule: a cell is sensitive when the contributors other than the largest two add
     up to less than p% of the largest, for then the second can estimate the largest too
-    closely.
+    closely. The institution rules do not apply to a cell whose institutions all agreed to
+    be named.
     """
     reasons: list[str | None] = [None] * len(persons)
     for i in range(len(persons)):
@@ -64,6 +66,8 @@ def primary(
             reasons[i] = NO_PERSONS
         elif persons[i] < k:
             reasons[i] = PRIMARY_SMALL
+        elif named is not None and named[i]:
+            continue
         elif institutions is not None and institutions[i] < min_institutions:
             reasons[i] = PRIMARY_INSTITUTIONS
         elif (

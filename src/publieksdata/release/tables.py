@@ -8,13 +8,13 @@ columns (institution counts, revenue shares, record keys) leaves with it.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 import pyarrow as pa
 
-from publieksdata.insights.dimensions import DIMENSIONS
+from publieksdata.insights.dimensions import DIMENSIONS, Dimension
 from publieksdata.release import suppression
 from publieksdata.release.noise import released_count, released_revenue
 from publieksdata.release.policy import ReleasePolicy
@@ -45,6 +45,7 @@ LABELS: dict[str, Text] = {
     "tickets": Text(nl="Kaartjes", en="Tickets"),
     "revenue": Text(nl="Omzet (€)", en="Revenue (€)"),
     "average_spend": Text(nl="Gem. besteding per bezoek (€)", en="Avg. spend per visit (€)"),
+    "share": Text(nl="Deel van uw publiek", en="Share of your audience"),
 }
 TOTAL = Text(nl="Totaal", en="Total")
 _DUTCH = str.maketrans(",.", ".,")  # 1,234.50 -> 1.234,50
@@ -59,6 +60,16 @@ class Release:
     scope: Scope
     policy: ReleasePolicy
     table: pa.Table
+    breakdowns: Mapping[str, Dimension] = field(default_factory=lambda: DIMENSIONS)
+    figures: tuple[str, ...] = FIGURES
+
+    def with_share(self, reach: int | None) -> Release:
+        """Add each shown cell's reach as a percentage of ``reach`` (the audience asked
+        about), from released figures only."""
+        persons = self.table.column("persons").to_pylist()
+        share = [None if p is None or not reach else round(100 * p / reach, 1) for p in persons]
+        table = self.table.append_column("share", pa.array(share, pa.float64()))
+        return replace(self, table=table, figures=(*self.figures, "share"))
 
     @property
     def perturbed(self) -> bool:
@@ -78,7 +89,12 @@ class Release:
             return "–"
         if status != SHOWN:
             return "x"  # as CBS marks a confidential figure
-        text = f"{value:,.2f}" if figure == "average_spend" else f"{value:,}"
+        if value is None:
+            return "–"
+        if figure == "share":
+            text = f"{value:.1f} %"
+        else:
+            text = f"{value:,.2f}" if figure == "average_spend" else f"{value:,}"
         return text.translate(_DUTCH) if language == "nl" else text
 
     def notes(self, language: Language = "nl") -> list[str]:
@@ -104,30 +120,36 @@ class Release:
             )
         return out
 
+    def value(self, breakdown: str, value: str | None, language: Language = "nl") -> str:
+        """A breakdown's value for people; a margin is the total."""
+        if value is None:
+            return TOTAL(language)
+        return self.breakdowns[breakdown].show(value, language)
+
     def headers(self, language: Language = "nl") -> list[str]:
         """The breakdowns' names for people."""
-        return [DIMENSIONS[d].label(language) for d in self.by]
+        return [self.breakdowns[d].label(language) for d in self.by]
 
     def rows(self, language: Language = "nl") -> list[list[str]]:
         """A header and one row of display text per cell."""
-        header = [*self.headers(language), *(LABELS[f](language) for f in FIGURES)]
+        header = [*self.headers(language), *(LABELS[f](language) for f in self.figures)]
         data = self.table.to_pylist()
         out = [header]
         for row in data:
-            dims = [
-                DIMENSIONS[d].show(row[d], language) if row[d] is not None else TOTAL(language)
-                for d in self.by
-            ]
-            out.append(dims + [self.display(row[f], row["status"], f, language) for f in FIGURES])
+            dims = [self.value(d, row[d], language) for d in self.by]
+            out.append(
+                dims + [self.display(row[f], row["status"], f, language) for f in self.figures]
+            )
         return out
 
 
 def release(metric: str, tabulation: pa.Table, by: Sequence[str], scope: Scope,
-            policy: ReleasePolicy) -> Release:  # fmt: skip
+            policy: ReleasePolicy,
+            breakdowns: Mapping[str, Dimension] = DIMENSIONS) -> Release:  # fmt: skip
     """The only door out: judge every cell, hide what must be hidden, perturb the rest."""
     columns = {name: tabulation.column(name).to_numpy() for name in
                ("persons", "institutions", "top_revenue_cents", "second_revenue_cents",
-                "revenue_cents")}  # fmt: skip
+                "revenue_cents", "all_named")}  # fmt: skip
     others = scope == "sector"
     reasons = suppression.primary(
         columns["persons"],
@@ -138,6 +160,7 @@ def release(metric: str, tabulation: pa.Table, by: Sequence[str], scope: Scope,
         second=columns["second_revenue_cents"] if others else None,
         total=columns["revenue_cents"] if others else None,
         dominance_p=policy.dominance_p,
+        named=columns["all_named"] if others else None,
     )
     cells = (
         list(zip(*(tabulation.column(d).to_pylist() for d in by), strict=True))
@@ -145,7 +168,8 @@ def release(metric: str, tabulation: pa.Table, by: Sequence[str], scope: Scope,
         else [() for _ in range(tabulation.num_rows)]
     )
     reasons = suppression.complementary(cells, columns["persons"], reasons, policy.k)
-    return Release(metric, tuple(by), scope, policy, _figures(tabulation, by, reasons, policy))
+    table = _figures(tabulation, by, reasons, policy)
+    return Release(metric, tuple(by), scope, policy, table, breakdowns)
 
 
 def _figures(tabulation: pa.Table, by: Sequence[str], reasons: list[str | None],
@@ -164,6 +188,9 @@ def _figures(tabulation: pa.Table, by: Sequence[str], reasons: list[str | None],
             )
             for m in COUNTS
         }
+        # noise must not make a cell look impossible: visits >= persons, tickets >= visits
+        counts["visits"] = max(counts["visits"], counts["persons"])
+        counts["tickets"] = max(counts["tickets"], counts["visits"])
         revenue = released_revenue(int(row["revenue_cents"]), key, spread=policy.noise,
                                    base_euro=policy.revenue_rounding)  # fmt: skip
         for m in COUNTS:

@@ -1,0 +1,74 @@
+"""Crossover: where else my audience goes — other disciplines, groups of institutions, or an
+institution that agreed to be named.
+
+The rows are the visits my visitors made at *other* institutions in the same seasons. Each
+carries the other institution's region and main discipline and whether it agreed to appear
+by name, so that the release layer can hold figures about others to its institution rules.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import ibis
+from ibis.expr.types import StringValue, Table
+
+from publieksdata.insights.dimensions import UNKNOWN, Dimension
+from publieksdata.insights.source import Source
+from publieksdata.insights.visits import sold_visits
+from publieksdata.standard.definitions import Season
+from publieksdata.standard.text import Text
+
+OTHERS = "other_institutions"
+
+
+def elsewhere(source: Source, institution_id: str, seasons: Sequence[Season] | None) -> Table:
+    """Visits at other institutions by persons who visited ``institution_id``."""
+    every = sold_visits(source)
+    if seasons:
+        every = every.filter(every.season_year.isin([s.start_year for s in seasons]))
+    mine = (
+        every.filter((every.institution_id == institution_id) & every.person_id.notnull())
+        .select("person_id")
+        .distinct()
+    )
+    theirs = every.filter(every.institution_id != institution_id).semi_join(mine, "person_id")
+    register = source.table("institutions").select(
+        "institution_id",
+        province=ibis._.province_code.fill_null(UNKNOWN),
+        main_discipline=ibis._.disciplines.split(";")[0].strip().fill_null(UNKNOWN),
+        named=ibis._.named_in_overlap.fill_null(False).cast("int64"),
+        institution_name=ibis._.name.fill_null(ibis._.institution_id),
+    )
+    joined = theirs.left_join(register, "institution_id")
+    return joined.select(
+        *theirs.columns,
+        province=joined.province.fill_null(UNKNOWN),
+        main_discipline=joined.main_discipline.fill_null(UNKNOWN),
+        named=joined.named.fill_null(0),
+        institution_name=joined.institution_name.fill_null(joined.institution_id),
+    )
+
+
+def region_discipline(v: Table) -> StringValue:
+    """A group of institutions: province and main discipline ('PV27/theatre')."""
+    return v.province + "/" + v.main_discipline
+
+
+def named_institution(v: Table) -> StringValue:
+    """The institution by its (public) name where it agreed to be named; all others
+    together."""
+    return ibis.ifelse(v.named == 1, v.institution_name, OTHERS)
+
+
+CROSSOVER: dict[str, Dimension] = {
+    d.name: d
+    for d in (
+        Dimension("discipline", Text(nl="Discipline", en="Discipline"),
+                  lambda v: v.discipline.fill_null(UNKNOWN), "discipline"),
+        Dimension("region_discipline", Text(nl="Provincie en discipline",
+                                            en="Province and discipline"), region_discipline),
+        Dimension("institution", Text(nl="Instelling", en="Institution"), named_institution,
+                  labels={OTHERS: Text(nl="andere instellingen", en="other institutions")}),
+    )
+}  # fmt: skip
