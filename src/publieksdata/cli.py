@@ -38,13 +38,14 @@ from publieksdata.pseudonymise.keys import (
     write_rotated,
 )
 from publieksdata.release.export import write_csv, write_xlsx_release
-from publieksdata.release.insights import Insights
+from publieksdata.release.insights import Insights, View
 from publieksdata.release.policy import ReleasePolicy
 from publieksdata.release.tables import Release
 from publieksdata.settings import SETTINGS, Settings
 from publieksdata.standard.text import Language
 from publieksdata.synth.config import SCALES, SynthConfig, scale
 from publieksdata.synth.generator import SectorSummary, generate_sector
+from publieksdata.warehouse.areas import load_areas
 from publieksdata.warehouse.parquet import export_parquet
 from publieksdata.warehouse.store import Warehouse
 from publieksdata.warehouse.upkeep import retain as retain_seasons
@@ -594,6 +595,23 @@ def _show(release: Release, csv_path: Path | None, xlsx_path: Path | None, as_js
         out.print(escape(note), highlight=False)
 
 
+@app.command("refdata")
+def refdata(
+    file: Annotated[Path, typer.Argument(help="CBS figures per PC4 (CSV), see the guide.")],
+    data: DataOption = None,
+    key_file: KeyOption = None,
+) -> None:
+    """Load public reference data per postcode area: inhabitants, municipality, province."""
+    if not file.is_file():
+        raise PubliekError("refdata-no-file", f"Het bestand {file} bestaat niet.",
+                           f"The file {file} does not exist.")  # fmt: skip
+    warehouse, _ = _warehouse(Settings.load(data=data, key_file=key_file))
+    with warehouse:
+        name, count = load_areas(warehouse, file)
+    out.print(_say(f"{_n(count)} postcodegebieden geladen ({name}).",
+                   f"{_n(count)} postcode areas loaded ({name})."))  # fmt: skip
+
+
 @app.command("export-parquet")
 def export_parquet_command(
     folder: Annotated[Path, typer.Argument(help="Folder for the Parquet files.")],
@@ -632,14 +650,7 @@ def insights_reach(
     policy: PolicyOption = None,
 ) -> None:
     """Reach, visits, tickets, revenue and average spend, by up to two breakdowns."""
-    if (institution is None) == (not sector):
-        raise PubliekError(
-            "insights-scope",
-            "Kies --institution CODE (uw eigen publiek) of --sector (alle instellingen samen).",
-            "Choose --institution CODE (your own audience) or --sector (all institutions).",
-        )
-    insights = _insights(Settings.load(data=data, key_file=key_file, policy=policy))
-    view = insights.sector() if sector else insights.for_institution(str(institution))
+    view = _view(Settings.load(data=data, key_file=key_file, policy=policy), institution, sector)
     _show(view.reach(by=by, season=season), csv_path, xlsx_path, as_json)
 
 
@@ -670,6 +681,41 @@ def insights_crossover(
     insights = _insights(Settings.load(data=data, key_file=key_file, policy=policy))
     view = insights.for_institution(institution)
     _show(view.crossover(by=by, season=season), csv_path, xlsx_path, as_json)
+
+
+@insights_app.command("penetration")
+def insights_penetration(
+    institution: Annotated[
+        str | None, typer.Option("--institution", help="Your institution's code, e.g. I0001.")
+    ] = None,
+    sector: Annotated[
+        bool, typer.Option("--sector", help="All institutions together instead.")
+    ] = False,
+    by: Annotated[str, typer.Option("--by", help="pc4, municipality or province.")] = "pc4",
+    season: Annotated[
+        list[str] | None, typer.Option("--season", help="Only this season, e.g. 2024-2025.")
+    ] = None,
+    csv_path: Annotated[Path | None, typer.Option("--csv", help="Also write a CSV.")] = None,
+    xlsx_path: Annotated[Path | None, typer.Option("--xlsx", help="Also write an XLSX.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    data: DataOption = None,
+    key_file: KeyOption = None,
+    policy: PolicyOption = None,
+) -> None:
+    """Market penetration: visitors per 1,000 inhabitants per area (needs 'refdata')."""
+    view = _view(Settings.load(data=data, key_file=key_file, policy=policy), institution, sector)
+    _show(view.penetration(by=by, season=season), csv_path, xlsx_path, as_json)
+
+
+def _view(settings: Settings, institution: str | None, sector: bool) -> View:
+    if (institution is None) == (not sector):
+        raise PubliekError(
+            "insights-scope",
+            "Kies --institution CODE (uw eigen publiek) of --sector (alle instellingen samen).",
+            "Choose --institution CODE (your own audience) or --sector (all institutions).",
+        )
+    insights = _insights(settings)
+    return insights.sector() if sector else insights.for_institution(str(institution))
 
 
 def _n(value: int) -> str:

@@ -75,7 +75,7 @@ def estimates_from_differencing(insights: Insights) -> list[tuple[int, int]]:
         view = insights.for_institution(institution)
         whole = cells(view.reach(by="channel", season=seasons))
         true_whole = {(r["channel"],): r for r in insights.tabulation(
-            [institution], seasons, ("channel",)).to_pylist()}  # fmt: skip
+            "reach", [institution], seasons, ("channel",)).to_pylist()}  # fmt: skip
         for left_out in seasons:
             rest = [s for s in seasons if s != left_out]
             part = cells(view.reach(by="channel", season=rest))

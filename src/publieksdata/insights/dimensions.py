@@ -179,6 +179,19 @@ DIMENSIONS: dict[str, Dimension] = {
         ),
         Dimension("genre", Text(nl="Genre", en="Genre"), _coded("genre"), "genre"),
         Dimension("pc4", Text(nl="Postcodegebied (PC4)", en="Postcode area (PC4)"), _coded("pc4")),
+        Dimension(
+            "municipality",
+            Text(nl="Gemeente", en="Municipality"),
+            _coded("municipality_code"),
+            needs="area",
+        ),
+        Dimension(
+            "province",
+            Text(nl="Provincie", en="Province"),
+            _coded("province_code"),
+            "province",
+            needs="area",
+        ),
         Dimension("age_band", Text(nl="Leeftijd", en="Age"), age_band, "age_band"),
         Dimension("gender", Text(nl="Gender", en="Gender"), _coded("gender"), "gender"),
         Dimension(

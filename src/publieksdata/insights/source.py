@@ -15,7 +15,7 @@ from ibis.expr.types import Table
 
 from publieksdata.errors import PubliekError
 
-TABLES = ("tickets", "institutions", "productions")
+TABLES = ("tickets", "institutions", "productions", "areas")
 
 
 @dataclass

@@ -24,6 +24,7 @@ from publieksdata.standard.definitions import Season, definitions, season_of
 PERFORMANCE = ("institution_id", "production_key", "starts_at")
 HISTORY = "history"  # prior_here, next_here, prior_sector, next_sector
 FREQUENCY = "frequency"  # visits_in_scope
+AREA = "area"  # municipality_code, province_code (from the reference data per PC4)
 
 
 def _lookback(term: str) -> int:
@@ -108,6 +109,10 @@ def visits(
         mine = _with_history(mine, everything, today or dt.date.today())
     if seasons:
         mine = mine.filter(mine.season_year.isin([s.start_year for s in seasons]))
+    if AREA in extras:
+        areas = source.table("areas").select("pc4", "municipality_code", "province_code")
+        joined = mine.left_join(areas, "pc4")
+        mine = joined.select(*mine.columns, "municipality_code", "province_code")
     if FREQUENCY in extras:
         mine = mine.mutate(
             visits_in_scope=mine.person_id.notnull()

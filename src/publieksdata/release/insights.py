@@ -11,13 +11,13 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import pyarrow as pa
 
 from publieksdata.errors import PubliekError
 from publieksdata.insights.crossover import CROSSOVER, elsewhere
-from publieksdata.insights.dimensions import DIMENSIONS, dimensions
+from publieksdata.insights.dimensions import DIMENSIONS, UNKNOWN, dimensions
 from publieksdata.insights.source import Source
 from publieksdata.insights.tabulate import RecordKeys, tabulate
 from publieksdata.insights.visits import visits
@@ -25,6 +25,9 @@ from publieksdata.pseudonymise.keys import DeploymentKey
 from publieksdata.release.policy import ReleasePolicy
 from publieksdata.release.tables import Release, Scope, release
 from publieksdata.standard.definitions import Season
+from publieksdata.standard.text import Text
+
+AREAS = ("pc4", "municipality", "province")
 
 Breakdown = str | Sequence[str] | None
 SeasonChoice = str | Season | Sequence[str | Season] | None
@@ -52,7 +55,7 @@ def seasons(choice: SeasonChoice) -> list[Season] | None:
 
 
 @dataclass
-class _View:
+class View:
     insights: Insights
     institutions: list[str] | None
     scope: Scope
@@ -62,6 +65,17 @@ class _View:
         names = dimensions(by)
         table = self.insights.tabulation("reach", self.institutions, seasons(season), names)
         return release("reach", table, names, self.scope, self.insights.policy)
+
+    def penetration(self, by: str = "pc4", season: SeasonChoice = None) -> Release:
+        """Visitors per 1,000 inhabitants per postcode area, municipality or province, from
+        released reach and the public population figures loaded as reference data."""
+        names = dimensions(by, {d: DIMENSIONS[d] for d in AREAS}, most=1)
+        population, labels = self.insights.population(names[0])
+        released = self.reach(by=names, season=season)
+        if labels:
+            area = replace(DIMENSIONS[names[0]], labels=labels)
+            released = replace(released, breakdowns={**released.breakdowns, names[0]: area})
+        return released.with_penetration(population)
 
     def crossover(self, by: str = "discipline", season: SeasonChoice = None) -> Release:
         """Where else this audience goes: the persons of it who also visited other
@@ -120,7 +134,36 @@ class Insights:
             self._tabulations.popitem(last=False)
         return table
 
-    def for_institution(self, institution_id: str) -> _View:
+    def population(self, by: str) -> tuple[dict[str | None, int | None], dict[str, Text]]:
+        """Inhabitants per area (None: the whole country) and the areas' names."""
+        try:
+            areas = self.source.table("areas")
+            loaded = int(areas.count().execute()) > 0
+        except Exception:  # a warehouse from before reference data existed has no such table
+            loaded = False
+        if not loaded:
+            raise PubliekError(
+                "areas-missing",
+                "Er zijn geen bevolkingscijfers per PC4 geladen. Laad ze met "
+                "'publieksdata refdata BESTAND' (zie de beheerdershandleiding).",
+                "No population figures per PC4 are loaded. Load them with "
+                "'publieksdata refdata FILE' (see the operator guide).",
+            )
+        column = {"pc4": "pc4", "municipality": "municipality_code",
+                  "province": "province_code"}[by]  # fmt: skip
+        rows = areas.to_pyarrow().to_pylist()
+        population: dict[str | None, int | None] = {}
+        for row in rows:
+            key = row[column] or UNKNOWN
+            if row["inhabitants"] is not None:
+                population[key] = (population.get(key) or 0) + row["inhabitants"]
+        population[None] = sum(r["inhabitants"] or 0 for r in rows)
+        labels = {r["municipality_code"]: Text(nl=r["municipality"], en=r["municipality"])
+                  for r in rows if by == "municipality" and r["municipality_code"]
+                  and r["municipality"]}  # fmt: skip
+        return population, labels
+
+    def for_institution(self, institution_id: str) -> View:
         """The audience of one institution (what its own staff may see)."""
         if institution_id not in self.institutions():
             raise PubliekError(
@@ -130,8 +173,8 @@ class Insights:
                 f"There is no data of institution {institution_id}. Check the code or deliver "
                 "a file first.",
             )
-        return _View(self, [institution_id], "own")
+        return View(self, [institution_id], "own")
 
-    def sector(self) -> _View:
+    def sector(self) -> View:
         """All institutions together: at least k persons and enough institutions per cell."""
-        return _View(self, None, "sector")
+        return View(self, None, "sector")

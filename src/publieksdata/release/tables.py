@@ -46,6 +46,8 @@ LABELS: dict[str, Text] = {
     "revenue": Text(nl="Omzet (€)", en="Revenue (€)"),
     "average_spend": Text(nl="Gem. besteding per bezoek (€)", en="Avg. spend per visit (€)"),
     "share": Text(nl="Deel van uw publiek", en="Share of your audience"),
+    "inhabitants": Text(nl="Inwoners (CBS)", en="Inhabitants (CBS)"),
+    "per_1000": Text(nl="Bezoekers per 1.000 inwoners", en="Visitors per 1,000 inhabitants"),
 }
 TOTAL = Text(nl="Totaal", en="Total")
 _DUTCH = str.maketrans(",.", ".,")  # 1,234.50 -> 1.234,50
@@ -62,6 +64,18 @@ class Release:
     table: pa.Table
     breakdowns: Mapping[str, Dimension] = field(default_factory=lambda: DIMENSIONS)
     figures: tuple[str, ...] = FIGURES
+
+    def with_penetration(self, population: Mapping[str | None, int | None]) -> Release:
+        """Add inhabitants (public figures) and released visitors per 1,000 inhabitants."""
+        by = self.by[0]
+        areas = self.table.column(by).to_pylist()
+        persons = self.table.column("persons").to_pylist()
+        inhabitants = [population.get(a) for a in areas]
+        rate = [None if p is None or not n else round(1000 * p / n, 1)
+                for p, n in zip(persons, inhabitants, strict=True)]  # fmt: skip
+        table = self.table.append_column("inhabitants", pa.array(inhabitants, pa.int64()))
+        table = table.append_column("per_1000", pa.array(rate, pa.float64()))
+        return replace(self, table=table, figures=("persons", "inhabitants", "per_1000"))
 
     def with_share(self, reach: int | None) -> Release:
         """Add each shown cell's reach as a percentage of ``reach`` (the audience asked
@@ -83,6 +97,8 @@ class Release:
 
     def display(self, value: Any, status: str, figure: str, language: Language = "nl") -> str:
         """A figure as people should see it: '< 10' for a small cell, never a false zero."""
+        if figure == "inhabitants":  # public figures: shown whatever the cell's status
+            return "–" if value is None else self.display(value, SHOWN, "persons", language)
         if status == suppression.PRIMARY_SMALL and figure == "persons":
             return f"< {self.policy.k}"
         if status == suppression.NO_PERSONS:
@@ -93,6 +109,8 @@ class Release:
             return "–"
         if figure == "share":
             text = f"{value:.1f} %"
+        elif figure == "per_1000":
+            text = f"{value:,.1f}"
         else:
             text = f"{value:,.2f}" if figure == "average_spend" else f"{value:,}"
         return text.translate(_DUTCH) if language == "nl" else text

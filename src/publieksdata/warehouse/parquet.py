@@ -22,6 +22,7 @@ EXPORTED: dict[str, tuple[str, ...]] = {
     ),
     "productions": ("institution_id", "production_key", "title", "producer", "discipline",
                     "genre"),
+    "areas": ("pc4", "inhabitants", "municipality_code", "municipality", "province_code"),
 }  # fmt: skip
 
 

@@ -89,6 +89,13 @@ CREATE TABLE IF NOT EXISTS productions (
     PRIMARY KEY (institution_id, production_key)
 );
 CREATE TABLE IF NOT EXISTS denied (institution_id VARCHAR NOT NULL, key VARCHAR NOT NULL);
+CREATE TABLE IF NOT EXISTS areas (    -- public reference data per PC4 (CBS), loaded by operators
+    pc4 VARCHAR PRIMARY KEY,
+    inhabitants INTEGER,              -- null where CBS keeps the figure secret
+    municipality_code VARCHAR,
+    municipality VARCHAR,
+    province_code VARCHAR
+);
 CREATE TABLE IF NOT EXISTS events (
     happened_at TIMESTAMP NOT NULL, event VARCHAR NOT NULL, institution_id VARCHAR, detail JSON
 );
