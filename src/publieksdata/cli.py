@@ -6,6 +6,7 @@ exit with code 2; a traceback only appears with ``--debug``.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import shutil
 import sys
@@ -705,6 +706,61 @@ def insights_penetration(
     """Market penetration: visitors per 1,000 inhabitants per area (needs 'refdata')."""
     view = _view(Settings.load(data=data, key_file=key_file, policy=policy), institution, sector)
     _show(view.penetration(by=by, season=season), csv_path, xlsx_path, as_json)
+
+
+@insights_app.command("benchmark")
+def insights_benchmark(
+    institution: Annotated[
+        str, typer.Option("--institution", help="Your institution's code, e.g. I0001.")
+    ],
+    by: Annotated[
+        list[str] | None, typer.Option("--by", help="Breakdown (at most two), e.g. season.")
+    ] = None,
+    peers: Annotated[
+        str,
+        typer.Option(
+            "--peers",
+            help="discipline_size (same main discipline and size) or region (same province).",
+        ),
+    ] = "discipline_size",
+    season: Annotated[
+        list[str] | None, typer.Option("--season", help="Only this season, e.g. 2024-2025.")
+    ] = None,
+    csv_path: Annotated[Path | None, typer.Option("--csv", help="Also write a CSV.")] = None,
+    xlsx_path: Annotated[Path | None, typer.Option("--xlsx", help="Also write an XLSX.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    data: DataOption = None,
+    key_file: KeyOption = None,
+    policy: PolicyOption = None,
+) -> None:
+    """Your figures beside your peer group's (at least 3 other institutions)."""
+    view = _view(Settings.load(data=data, key_file=key_file, policy=policy), institution, False)
+    _show(view.benchmark(by=by, season=season, peers=peers), csv_path, xlsx_path, as_json)
+
+
+@insights_app.command("pacing")
+def insights_pacing(
+    institution: Annotated[
+        str, typer.Option("--institution", help="Your institution's code, e.g. I0001.")
+    ],
+    today: Annotated[
+        str | None, typer.Option("--today", help="Pace as on this day (YYYY-MM-DD).")
+    ] = None,
+    csv_path: Annotated[Path | None, typer.Option("--csv", help="Also write a CSV.")] = None,
+    xlsx_path: Annotated[Path | None, typer.Option("--xlsx", help="Also write an XLSX.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    data: DataOption = None,
+    key_file: KeyOption = None,
+    policy: PolicyOption = None,
+) -> None:
+    """Pre-sales of upcoming performances against comparable past ones, with a projection."""
+    try:
+        day = dt.date.fromisoformat(today) if today else None
+    except ValueError:
+        raise PubliekError("insights-bad-date", f"'{today}' is geen datum; schrijf JJJJ-MM-DD.",
+                           f"'{today}' is not a date; write YYYY-MM-DD.") from None  # fmt: skip
+    view = _view(Settings.load(data=data, key_file=key_file, policy=policy), institution, False)
+    _show(view.pacing(today=day), csv_path, xlsx_path, as_json)
 
 
 def _view(settings: Settings, institution: str | None, sector: bool) -> View:

@@ -23,7 +23,7 @@ from publieksdata.insights.tabulate import RecordKeys, tabulate
 from publieksdata.insights.visits import visits
 from publieksdata.release.insights import Insights
 from publieksdata.release.policy import ReleasePolicy
-from publieksdata.release.suppression import relations
+from publieksdata.release.suppression import NO_PERSONS, relations
 from publieksdata.release.tables import SHOWN, Release
 from publieksdata.standard.definitions import Season
 from publieksdata.warehouse.store import Warehouse
@@ -153,6 +153,8 @@ def pinned_cells(release: Release, true_tickets: dict[tuple[Any, ...], int]) -> 
             b_eq.append(-known)
     pinned = []
     for i in hidden:
+        if rows[i]["status"] == NO_PERSONS:
+            continue  # its mark says it holds nobody: its tickets may follow, no person does
         objective = np.zeros(len(hidden))
         objective[column[i]] = 1
         ends = [linprog(sign * objective, A_eq=a_eq or None, b_eq=b_eq or None,

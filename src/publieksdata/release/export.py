@@ -30,7 +30,9 @@ def _columns(
         status = row["status"]
         values = [release.value(d, row[d], language) for d in release.by]
         for figure in release.figures:
-            if status == SHOWN or figure == "inhabitants":
+            if figure.startswith("own_"):
+                values.append("x" if row[figure] is None else str(row[figure]))
+            elif status == SHOWN or figure == "inhabitants":
                 text = str(row[figure])
                 values.append(
                     text.replace(".", ",") if language == "nl" and decimal_comma else text

@@ -9,6 +9,7 @@ disclosure-control layer, and nothing else leaves.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -18,6 +19,7 @@ import pyarrow as pa
 from publieksdata.errors import PubliekError
 from publieksdata.insights.crossover import CROSSOVER, elsewhere
 from publieksdata.insights.dimensions import DIMENSIONS, UNKNOWN, dimensions
+from publieksdata.insights.pacing import PERFORMANCE, curves, performance, upcoming
 from publieksdata.insights.source import Source
 from publieksdata.insights.tabulate import RecordKeys, tabulate
 from publieksdata.insights.visits import visits
@@ -28,6 +30,7 @@ from publieksdata.standard.definitions import Season
 from publieksdata.standard.text import Text
 
 AREAS = ("pc4", "municipality", "province")
+PEER_GROUPS = ("discipline_size", "region")
 
 Breakdown = str | Sequence[str] | None
 SeasonChoice = str | Season | Sequence[str | Season] | None
@@ -77,16 +80,47 @@ class View:
             released = replace(released, breakdowns={**released.breakdowns, names[0]: area})
         return released.with_penetration(population)
 
+    def benchmark(self, by: Breakdown = None, season: SeasonChoice = None,
+                  peers: str = "discipline_size") -> Release:  # fmt: skip
+        """This institution beside its peer group — the same main discipline and size class
+        (``discipline_size``) or the same province (``region``) — per cell: reach, visits per
+        visitor and average spend. The peer figures combine at least 3 institutions."""
+        institution = self._own("benchmark")
+        group = self.insights.peers(institution, peers)
+        names = dimensions(by)
+        chosen = seasons(season)
+        table = self.insights.tabulation("reach", group, chosen, names)
+        theirs = release("benchmark", table, names, "sector", self.insights.policy)
+        return theirs.beside(self.reach(by=names, season=season))
+
+    def pacing(self, today: dt.date | None = None) -> Release:
+        """Upcoming performances: tickets sold so far, the share of final sales comparable
+        past performances (same discipline, last two years) had reached as many days before
+        the start, and the projected final sales."""
+        institution = self._own("pacing")
+        today = today or dt.date.today()
+        metric = f"pacing@{today.isoformat()}"
+        table = self.insights.tabulation(metric, [institution], None, ("performance",))
+        released = release("pacing", table, ("performance",), "own", self.insights.policy,
+                           PERFORMANCE)  # fmt: skip
+        disciplines = self.insights.upcoming_disciplines(institution, today)
+        return released.with_pacing(curves(self.insights.source, institution, today),
+                                    disciplines, today)  # fmt: skip
+
+    def _own(self, question: str) -> str:
+        if self.scope != "own" or not self.institutions:
+            raise PubliekError(
+                f"insights-{question}-scope",
+                "Dit vraagt u voor uw eigen instelling (--institution).",
+                "Ask this for your own institution (--institution).",
+            )
+        return self.institutions[0]
+
     def crossover(self, by: str = "discipline", season: SeasonChoice = None) -> Release:
         """Where else this audience goes: the persons of it who also visited other
         disciplines, groups of institutions (province and discipline) or institutions that
         agreed to be named — figures about others, so the institution rules apply."""
-        if self.scope != "own" or self.institutions is None:
-            raise PubliekError(
-                "insights-crossover-scope",
-                "Overlap vraagt u voor uw eigen instelling (--institution).",
-                "Ask for overlap for your own institution (--institution).",
-            )
+        self._own("crossover")
         names = dimensions(by, CROSSOVER, most=1)
         chosen = seasons(season)
         table = self.insights.tabulation("crossover", self.institutions, chosen, names)
@@ -125,6 +159,9 @@ class Insights:
         if metric == "crossover" and institutions:
             base = elsewhere(self.source, institutions[0], chosen)
             table = tabulate(base, by, self.record_keys, self.institutions(), CROSSOVER)
+        elif metric.startswith("pacing@") and institutions:
+            base = upcoming(self.source, institutions[0], dt.date.fromisoformat(metric[7:]))
+            table = tabulate(base, by, self.record_keys, self.institutions(), PERFORMANCE)
         else:
             needs = {n for d in by if (n := DIMENSIONS[d].needs) is not None}
             base = visits(self.source, institutions=institutions, seasons=chosen, extras=needs)
@@ -162,6 +199,59 @@ class Insights:
                   for r in rows if by == "municipality" and r["municipality_code"]
                   and r["municipality"]}  # fmt: skip
         return population, labels
+
+    def upcoming_disciplines(self, institution_id: str, today: dt.date) -> dict[str, str]:
+        """The discipline of each upcoming performance, by its breakdown value."""
+        base = upcoming(self.source, institution_id, today)
+        rows = (
+            base.select(
+                performance=performance(base), discipline=base.discipline.fill_null(UNKNOWN)
+            )
+            .distinct()
+            .to_pyarrow()
+            .to_pylist()
+        )
+        return {r["performance"]: r["discipline"] for r in rows}
+
+    def peers(self, institution_id: str, kind: str) -> list[str]:
+        """The other institutions with data that share the main discipline and size class
+        (``discipline_size``) or the province (``region``) of ``institution_id``."""
+        if kind not in PEER_GROUPS:
+            raise PubliekError(
+                "insights-unknown-peers",
+                f"'{kind}' is geen vergelijkingsgroep. Kies uit: {', '.join(PEER_GROUPS)}.",
+                f"'{kind}' is not a peer group. Choose from: {', '.join(PEER_GROUPS)}.",
+            )
+        register = {
+            r["institution_id"]: r
+            for r in self.source.table("institutions").to_pyarrow().to_pylist()
+        }
+        if institution_id not in register:
+            raise PubliekError(
+                "insights-not-registered",
+                f"Instelling {institution_id} staat niet in het register; vergelijken kan pas "
+                "als discipline, grootte en provincie bekend zijn ('publieksdata institutions').",
+                f"Institution {institution_id} is not in the register; comparing needs its "
+                "discipline, size and province ('publieksdata institutions').",
+            )
+
+        def group(row: dict[str, object]) -> tuple[object, ...]:
+            main = str(row["disciplines"] or "").split(";")[0].strip()
+            return (main, row["size_class"]) if kind == "discipline_size" else (
+                row["province_code"],)  # fmt: skip
+
+        mine = group(register[institution_id])
+        found = [i for i in self.institutions() if i != institution_id and i in register
+                 and group(register[i]) == mine]  # fmt: skip
+        if len(found) < self.policy.min_institutions:
+            raise PubliekError(
+                "insights-too-few-peers",
+                f"Uw vergelijkingsgroep telt {len(found)} andere instellingen met gegevens; er "
+                f"zijn er minstens {self.policy.min_institutions} nodig. Kies een andere groep.",
+                f"Your peer group has {len(found)} other institutions with data; at least "
+                f"{self.policy.min_institutions} are needed. Choose another group.",
+            )
+        return found
 
     def for_institution(self, institution_id: str) -> View:
         """The audience of one institution (what its own staff may see)."""

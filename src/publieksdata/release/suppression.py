@@ -89,10 +89,18 @@ def _bounds(reason: str | None, value: int, k: int) -> tuple[float, float]:
 
 def _exposed(group: list[int], persons: np.ndarray, reasons: list[str | None], k: int) -> bool:
     """Whether a relation with a visible margin narrows a small hidden cell below its full
-    range 1..k-1, or gives any hidden member away."""
+    range 1..k-1, or gives any hidden member away.
+
+    Where persons do not add up along the relation (one person in several cells, as across
+    performances), a reader knows only that the margin is at most the sum, which narrows
+    nothing; the additive visits and tickets then give away a cell only when it is the one
+    hidden.
+    """
     hidden = [i for i in group[1:] if reasons[i] is not None]
     if len(hidden) == 1:
         return True
+    if persons[group[0]] != sum(int(persons[i]) for i in group[1:]):
+        return False
     rest = int(persons[group[0]]) - sum(int(persons[i]) for i in group[1:] if reasons[i] is None)
     bounds = {i: _bounds(reasons[i], int(persons[i]), k) for i in hidden}
     for i in hidden:

@@ -8,6 +8,7 @@ columns (institution counts, revenue shares, record keys) leaves with it.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
@@ -15,6 +16,7 @@ from typing import Any, Literal
 import pyarrow as pa
 
 from publieksdata.insights.dimensions import DIMENSIONS, Dimension
+from publieksdata.insights.pacing import Curve
 from publieksdata.release import suppression
 from publieksdata.release.noise import released_count, released_revenue
 from publieksdata.release.policy import ReleasePolicy
@@ -47,6 +49,18 @@ LABELS: dict[str, Text] = {
     "average_spend": Text(nl="Gem. besteding per bezoek (€)", en="Avg. spend per visit (€)"),
     "share": Text(nl="Deel van uw publiek", en="Share of your audience"),
     "inhabitants": Text(nl="Inwoners (CBS)", en="Inhabitants (CBS)"),
+    "days_to_go": Text(nl="Dagen te gaan", en="Days to go"),
+    "expected_share": Text(
+        nl="Vergelijkbare voorstellingen hadden dan verkocht (% van eind)",
+        en="Comparable performances had sold by then (% of final)",
+    ),
+    "projected_tickets": Text(
+        nl="Verwachte eindverkoop (kaartjes)", en="Projected final sales (tickets)"
+    ),
+    "own_persons": Text(nl="Uw bereik", en="Your reach"),
+    "own_visits_per_person": Text(nl="Uw bezoeken per bezoeker", en="Your visits per visitor"),
+    "own_average_spend": Text(nl="Uw gem. besteding (€)", en="Your avg. spend (€)"),
+    "visits_per_person": Text(nl="Bezoeken per bezoeker", en="Visits per visitor"),
     "per_1000": Text(nl="Bezoekers per 1.000 inwoners", en="Visitors per 1,000 inhabitants"),
 }
 TOTAL = Text(nl="Totaal", en="Total")
@@ -77,6 +91,60 @@ class Release:
         table = table.append_column("per_1000", pa.array(rate, pa.float64()))
         return replace(self, table=table, figures=("persons", "inhabitants", "per_1000"))
 
+    def with_pacing(self, curves: Mapping[str, Curve], disciplines: Mapping[str, str],
+                    today: dt.date) -> Release:  # fmt: skip
+        """Add days to go, the share of final sales comparable past performances had reached
+        by then, and the projection from the released tickets sold so far."""
+        days: list[int | None] = []
+        reached: list[float | None] = []
+        projected: list[int | None] = []
+        for row in self.table.to_pylist():
+            label = row["performance"]
+            if label is None:
+                days.append(None)
+                reached.append(None)
+                projected.append(None)
+                continue
+            start = dt.date.fromisoformat(label[:10])
+            to_go = (start - today).days
+            curve = curves.get(disciplines.get(label, ""))
+            share = curve.reached(to_go) if curve is not None else None
+            days.append(to_go)
+            reached.append(None if share is None else round(100 * share, 1))
+            tickets = row["tickets"] if row["status"] == SHOWN else None
+            projected.append(None if tickets is None or not share else round(tickets / share))
+        table = self.table.append_column("days_to_go", pa.array(days, pa.int64()))
+        table = table.append_column("expected_share", pa.array(reached, pa.float64()))
+        table = table.append_column("projected_tickets", pa.array(projected, pa.int64()))
+        return replace(
+            self,
+            table=table,
+            figures=("persons", "tickets", "days_to_go", "expected_share", "projected_tickets"),
+        )
+
+    def beside(self, own: Release) -> Release:
+        """These (peer) cells with the same cells of ``own`` beside them: reach, visits per
+        visitor and average spend, all from released figures."""
+        mine = {tuple(r[d] for d in own.by): r for r in own.table.to_pylist()}
+        rows = self.table.to_pylist()
+        columns: dict[str, list[Any]] = {}
+        for prefix, source in (("own_", [mine.get(tuple(r[d] for d in self.by)) for r in rows]),
+                               ("", rows)):  # fmt: skip
+            shown = [r if r is not None and r["status"] == SHOWN else None for r in source]
+            columns[f"{prefix}persons"] = [r and r["persons"] for r in shown]
+            columns[f"{prefix}visits_per_person"] = [
+                r and round(r["visits"] / r["persons"], 2) for r in shown
+            ]
+            columns[f"{prefix}average_spend"] = [r and r["average_spend"] for r in shown]
+        table = self.table
+        for name in ("own_persons", "own_visits_per_person", "own_average_spend",
+                     "visits_per_person"):  # fmt: skip
+            kind = pa.int64() if name.endswith("persons") else pa.float64()
+            table = table.append_column(name, pa.array(columns[name], kind))
+        figures = ("own_persons", "own_visits_per_person", "own_average_spend", "persons",
+                   "visits_per_person", "average_spend")  # fmt: skip
+        return replace(self, table=table, figures=figures)
+
     def with_share(self, reach: int | None) -> Release:
         """Add each shown cell's reach as a percentage of ``reach`` (the audience asked
         about), from released figures only."""
@@ -97,23 +165,19 @@ class Release:
 
     def display(self, value: Any, status: str, figure: str, language: Language = "nl") -> str:
         """A figure as people should see it: '< 10' for a small cell, never a false zero."""
+        if figure in ("days_to_go", "expected_share"):  # not about persons
+            return "–" if value is None else _number(value, figure, language)
         if figure == "inhabitants":  # public figures: shown whatever the cell's status
-            return "–" if value is None else self.display(value, SHOWN, "persons", language)
+            return "–" if value is None else _number(value, "persons", language)
+        if figure.startswith("own_"):  # the institution's own cell, released on its own
+            return "x" if value is None else _number(value, figure[4:], language)
         if status == suppression.PRIMARY_SMALL and figure == "persons":
             return f"< {self.policy.k}"
         if status == suppression.NO_PERSONS:
             return "–"
         if status != SHOWN:
             return "x"  # as CBS marks a confidential figure
-        if value is None:
-            return "–"
-        if figure == "share":
-            text = f"{value:.1f} %"
-        elif figure == "per_1000":
-            text = f"{value:,.1f}"
-        else:
-            text = f"{value:,.2f}" if figure == "average_spend" else f"{value:,}"
-        return text.translate(_DUTCH) if language == "nl" else text
+        return "–" if value is None else _number(value, figure, language)
 
     def notes(self, language: Language = "nl") -> list[str]:
         """What was hidden or changed, and why."""
@@ -159,6 +223,18 @@ class Release:
                 dims + [self.display(row[f], row["status"], f, language) for f in self.figures]
             )
         return out
+
+
+def _number(value: Any, figure: str, language: Language) -> str:
+    if figure in ("share", "expected_share"):
+        text = f"{value:.1f} %"
+    elif figure == "per_1000":
+        text = f"{value:,.1f}"
+    elif figure in ("average_spend", "visits_per_person"):
+        text = f"{value:,.2f}"
+    else:
+        text = f"{value:,}"
+    return text.translate(_DUTCH) if language == "nl" else text
 
 
 def release(metric: str, tabulation: pa.Table, by: Sequence[str], scope: Scope,
