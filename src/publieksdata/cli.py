@@ -763,6 +763,32 @@ def insights_pacing(
     _show(view.pacing(today=day), csv_path, xlsx_path, as_json)
 
 
+@insights_app.command("tour")
+def insights_tour(
+    title: Annotated[str, typer.Option("--title", help="The production's title.")],
+    producer: Annotated[
+        str | None, typer.Option("--producer", help="Its producer, where venues deliver it.")
+    ] = None,
+    by: Annotated[
+        list[str] | None,
+        typer.Option("--by", help="venue (default), region_discipline or any breakdown."),
+    ] = None,
+    season: Annotated[
+        list[str] | None, typer.Option("--season", help="Only this season, e.g. 2024-2025.")
+    ] = None,
+    csv_path: Annotated[Path | None, typer.Option("--csv", help="Also write a CSV.")] = None,
+    xlsx_path: Annotated[Path | None, typer.Option("--xlsx", help="Also write an XLSX.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    data: DataOption = None,
+    key_file: KeyOption = None,
+    policy: PolicyOption = None,
+) -> None:
+    """A touring production's audience at every venue that played it (for its producer)."""
+    insights = _insights(Settings.load(data=data, key_file=key_file, policy=policy))
+    released = insights.tour(title, producer, by=by or "venue", season=season)
+    _show(released, csv_path, xlsx_path, as_json)
+
+
 def _view(settings: Settings, institution: str | None, sector: bool) -> View:
     if (institution is None) == (not sector):
         raise PubliekError(

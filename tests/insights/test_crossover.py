@@ -7,6 +7,7 @@ from collections import defaultdict
 import duckdb
 import pytest
 
+from publieksdata.deliver.coding import production_key
 from publieksdata.errors import PubliekError
 from publieksdata.insights.crossover import OTHERS
 from publieksdata.insights.source import Source
@@ -133,3 +134,42 @@ def test_crossover_is_asked_for_one_institution(insights: Insights) -> None:
     with pytest.raises(PubliekError) as caught:
         insights.for_institution(insights.institutions()[0]).crossover(by="pc4")
     assert caught.value.code == "insights-unknown-breakdown"
+
+
+@pytest.fixture(scope="module")
+def touring(delivered: Delivered) -> str:
+    """The title played at the most institutions of the tiny sector."""
+    truth = delivered.sector.folder / "truth"
+    found = duckdb.sql(
+        f"SELECT title FROM '{truth}/visits.parquet' WHERE tour >= 0 GROUP BY title "
+        "ORDER BY count(DISTINCT institution_id) DESC, title LIMIT 1"
+    ).fetchall()
+    assert found, "the tiny sector has touring productions"
+    return str(found[0][0])
+
+
+def test_the_tour_view_counts_the_production_s_audience_at_every_venue(
+    delivered: Delivered, insights: Insights, touring: str
+) -> None:
+    truth = delivered.sector.folder / "truth"
+    ((persons, venues),) = duckdb.execute(
+        f"SELECT count(DISTINCT r.person), count(DISTINCT r.institution_id) "
+        f"FROM '{truth}/records.parquet' r JOIN '{truth}/visits.parquet' v USING (visit) "
+        "WHERE r.status = 'valid' AND v.status = 'sold' AND lower(v.title) = lower(?)",
+        [touring],
+    ).fetchall()
+    table = insights.tabulation(f"tour@{production_key(touring)}", None, None, ("venue",))
+    table = table.to_pylist()
+    (total,) = [r for r in table if r["venue"] is None]
+    assert total["institutions"] == venues
+    assert abs(total["persons"] - persons) <= max(3, persons // 20)
+    released = insights.tour(touring, by="venue").table.to_pylist()
+    for shown, row in zip(released, table, strict=True):
+        if shown["status"] == SHOWN and not row["all_named"]:
+            assert row["institutions"] >= insights.policy.min_institutions
+
+
+def test_an_unknown_production_says_what_to_check(insights: Insights) -> None:
+    with pytest.raises(PubliekError) as caught:
+        insights.tour("Een voorstelling die niemand speelt")
+    assert caught.value.code == "insights-unknown-production"

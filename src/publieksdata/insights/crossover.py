@@ -1,5 +1,6 @@
 """Crossover: where else my audience goes — other disciplines, groups of institutions, or an
-institution that agreed to be named.
+institution that agreed to be named; and the tour view: one production's audience at every
+venue that played it.
 
 The rows are the visits my visitors made at *other* institutions in the same seasons. Each
 carries the other institution's region and main discipline and whether it agreed to appear
@@ -13,7 +14,7 @@ from collections.abc import Sequence
 import ibis
 from ibis.expr.types import StringValue, Table
 
-from publieksdata.insights.dimensions import UNKNOWN, Dimension
+from publieksdata.insights.dimensions import DIMENSIONS, UNKNOWN, Dimension
 from publieksdata.insights.source import Source
 from publieksdata.insights.visits import sold_visits
 from publieksdata.standard.definitions import Season
@@ -33,6 +34,20 @@ def elsewhere(source: Source, institution_id: str, seasons: Sequence[Season] | N
         .distinct()
     )
     theirs = every.filter(every.institution_id != institution_id).semi_join(mine, "person_id")
+    return with_register(source, theirs)
+
+
+def on_tour(source: Source, key: str, seasons: Sequence[Season] | None) -> Table:
+    """Visits to one production (by its key: folded title and producer) at every venue."""
+    every = sold_visits(source)
+    if seasons:
+        every = every.filter(every.season_year.isin([s.start_year for s in seasons]))
+    return with_register(source, every.filter(every.production_key == key))
+
+
+def with_register(source: Source, visits: Table) -> Table:
+    """Visits with their institution's province, main discipline, name and consent to be
+    named in figures for others."""
     register = source.table("institutions").select(
         "institution_id",
         province=ibis._.province_code.fill_null(UNKNOWN),
@@ -40,9 +55,9 @@ def elsewhere(source: Source, institution_id: str, seasons: Sequence[Season] | N
         named=ibis._.named_in_overlap.fill_null(False).cast("int64"),
         institution_name=ibis._.name.fill_null(ibis._.institution_id),
     )
-    joined = theirs.left_join(register, "institution_id")
+    joined = visits.left_join(register, "institution_id")
     return joined.select(
-        *theirs.columns,
+        *visits.columns,
         province=joined.province.fill_null(UNKNOWN),
         main_discipline=joined.main_discipline.fill_null(UNKNOWN),
         named=joined.named.fill_null(0),
@@ -71,4 +86,10 @@ CROSSOVER: dict[str, Dimension] = {
         Dimension("institution", Text(nl="Instelling", en="Institution"), named_institution,
                   labels={OTHERS: Text(nl="andere instellingen", en="other institutions")}),
     )
+}  # fmt: skip
+TOUR: dict[str, Dimension] = {
+    **DIMENSIONS,
+    "venue": Dimension("venue", Text(nl="Speelplek", en="Venue"), named_institution,
+                       labels={OTHERS: Text(nl="andere speelplekken", en="other venues")}),
+    "region_discipline": CROSSOVER["region_discipline"],
 }  # fmt: skip

@@ -16,8 +16,9 @@ from dataclasses import dataclass, replace
 
 import pyarrow as pa
 
+from publieksdata.deliver.coding import production_key
 from publieksdata.errors import PubliekError
-from publieksdata.insights.crossover import CROSSOVER, elsewhere
+from publieksdata.insights.crossover import CROSSOVER, TOUR, elsewhere, on_tour
 from publieksdata.insights.dimensions import DIMENSIONS, UNKNOWN, dimensions
 from publieksdata.insights.pacing import PERFORMANCE, curves, performance, upcoming
 from publieksdata.insights.source import Source
@@ -159,6 +160,9 @@ class Insights:
         if metric == "crossover" and institutions:
             base = elsewhere(self.source, institutions[0], chosen)
             table = tabulate(base, by, self.record_keys, self.institutions(), CROSSOVER)
+        elif metric.startswith("tour@"):
+            base = on_tour(self.source, metric[5:], chosen)
+            table = tabulate(base, by, self.record_keys, self.institutions(), TOUR)
         elif metric.startswith("pacing@") and institutions:
             base = upcoming(self.source, institutions[0], dt.date.fromisoformat(metric[7:]))
             table = tabulate(base, by, self.record_keys, self.institutions(), PERFORMANCE)
@@ -252,6 +256,29 @@ class Insights:
                 f"{self.policy.min_institutions} are needed. Choose another group.",
             )
         return found
+
+    def tour(self, title: str, producer: str | None = None, by: Breakdown = "venue",
+             season: SeasonChoice = None) -> Release:  # fmt: skip
+        """One production's audience at every venue that played it and delivers data, for
+        its producer. Venues appear by name only where they agreed; other figures combine
+        at least 3 venues."""
+        key = production_key(title, producer)
+        names = dimensions(by, TOUR)
+        chosen = seasons(season)
+        table = self.tabulation(f"tour@{key}", None, chosen, names)
+        if table.num_rows == 0 or table.column("persons").to_pylist()[-1] == 0:
+            raise PubliekError(
+                "insights-unknown-production",
+                f"Geen verkochte kaartjes gevonden voor '{title}'"
+                + (f" van {producer}" if producer else "")
+                + ". Controleer titel en producent "
+                "zoals de speelplekken ze leveren ('publieksdata productions list').",
+                f"No sold tickets found for '{title}'"
+                + (f" by {producer}" if producer else "")
+                + ". Check the title and producer as "
+                "the venues deliver them ('publieksdata productions list').",
+            )
+        return release("tour", table, names, "sector", self.policy, TOUR)
 
     def for_institution(self, institution_id: str) -> View:
         """The audience of one institution (what its own staff may see)."""
