@@ -17,6 +17,7 @@ from pathlib import Path
 from publieksdata.errors import PubliekError
 from publieksdata.standard.codelists import codelist
 from publieksdata.standard.schema import load_standard
+from publieksdata.warehouse import summary
 from publieksdata.warehouse.store import Warehouse
 
 # (pattern on the folded title, discipline, genre or None, confidence)
@@ -160,6 +161,7 @@ def confirm(warehouse: Warehouse, institution_id: str, title: str, genre: str,
                 f"No production '{title}' at {institution_id}. See 'publieksdata productions'.",
             )
         _write_codes(warehouse, institution_id, "t.production_key = ?", [key])
+        summary.refresh_institutions(warehouse.db, [institution_id])
         rows = int(warehouse.scalar(
             "SELECT count(*) FROM tickets WHERE institution_id = ? AND production_key = ?",
             [institution_id, key],

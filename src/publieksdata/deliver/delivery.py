@@ -44,6 +44,7 @@ from publieksdata.pseudonymise.keys import DeploymentKey
 from publieksdata.pseudonymise.linkage import link
 from publieksdata.pseudonymise.pseudonyms import Pseudonymiser
 from publieksdata.standard.text import Language
+from publieksdata.warehouse import summary
 from publieksdata.warehouse.store import Warehouse
 from publieksdata.warehouse.upkeep import Erasure, denied_mask, erase
 
@@ -144,6 +145,7 @@ class _Batches:
     rejected: int = 0
     new_persons: int = 0
     merged: int = 0
+    touched: set[int] = field(default_factory=set)  # persons whose visits a merge changed
 
 
 class _Pseudonyms:
@@ -211,6 +213,7 @@ def _load_batches(
         counts.rejected += batch.num_rows - table.num_rows
         counts.new_persons += linked.new_persons
         counts.merged += linked.merged_persons
+        counts.touched.update(linked.touched)
         if progress is not None:
             progress(counts.received)
     for bad in reader.bad_rows:
@@ -340,7 +343,10 @@ def deliver_file(
             chosen_period = period or _period(warehouse, delivery_id)
             previous = warehouse.find_delivery(institution_id, period=chosen_period)
             if previous is not None:
-                warehouse.withdraw(previous.delivery_id, status="replaced", replaced_by=delivery_id)
+                warehouse.withdraw(previous.delivery_id, status="replaced",
+                                   replaced_by=delivery_id, refresh=False)  # fmt: skip
+            summary.refresh_institutions(warehouse.db, [institution_id])
+            summary.refresh_persons(warehouse.db, counts.touched)
             report = _report(
                 institution_id, delivery_id, recognition, counts, duplicates, log,
                 chosen_period, previous.delivery_id if previous else None, asdict(file_facts),

@@ -15,7 +15,7 @@ from ibis.expr.types import Table
 
 from publieksdata.errors import PubliekError
 
-TABLES = ("tickets", "institutions", "productions", "areas")
+TABLES = ("tickets", "visit_facts", "institutions", "productions", "areas")
 
 
 @dataclass
@@ -24,12 +24,13 @@ class Source:
 
     backend: Any
     engine: str
+    raw: bool = False  # fold tickets on every question instead of reading the summary
 
     def table(self, name: str) -> Table:
         return self.backend.table(name)
 
     @classmethod
-    def duckdb(cls, warehouse: Path) -> Source:
+    def duckdb(cls, warehouse: Path, *, raw: bool = False) -> Source:
         """The warehouse file itself, read-only (deliveries can wait; queries never write)."""
         if not warehouse.exists():
             raise PubliekError(
@@ -47,7 +48,7 @@ class Source:
                 f"The warehouse {warehouse} cannot be opened ({type(error).__name__}); is a "
                 "delivery still running?",
             ) from None
-        return cls(backend, "duckdb")
+        return cls(backend, "duckdb", raw)
 
     @classmethod
     def spark(cls, session: Any, location: str | Path) -> Source:

@@ -22,6 +22,8 @@ from publieksdata.insights.source import Source
 from publieksdata.standard.definitions import Season, definitions, season_of
 
 PERFORMANCE = ("institution_id", "production_key", "starts_at")
+VISIT_COLUMNS = (*PERFORMANCE, "person_id", "tickets", "revenue_cents", "ordered_at", "channel",
+                 "discipline", "genre", "pc4", "birth_year", "gender")  # fmt: skip
 HISTORY = "history"  # prior_here, next_here, prior_sector, next_sector
 FREQUENCY = "frequency"  # visits_in_scope
 AREA = "area"  # municipality_code, province_code (from the reference data per PC4)
@@ -32,7 +34,10 @@ def _lookback(term: str) -> int:
 
 
 def sold_visits(source: Source) -> Table:
-    """Every sold visit in the warehouse, with the start year of its season."""
+    """Every sold visit in the warehouse, with the start year of its season: the summary
+    the warehouse keeps, or folded from the tickets on the fly when asked (``raw``)."""
+    if not source.raw:
+        return source.table("visit_facts").select(*VISIT_COLUMNS, "season_year")
     t = source.table("tickets")
     t = t.filter(t.status == definitions()["ticket"].parameters["counted_status"])
     grouped = t.group_by([*PERFORMANCE, "person_id"]).aggregate(
@@ -46,7 +51,9 @@ def sold_visits(source: Source) -> Table:
         birth_year=t.birth_year.min(),
         gender=t.gender.min(),
     )
-    return grouped.mutate(season_year=season_start(grouped))
+    return grouped.mutate(season_year=season_start(grouped).cast("int32")).select(
+        *VISIT_COLUMNS, "season_year"
+    )
 
 
 def _presence(visits: Table, keys: list[str], lookback: int) -> Table:

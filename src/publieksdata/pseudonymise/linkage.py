@@ -52,6 +52,7 @@ class Linked:
     person: np.ndarray
     new_persons: int
     merged_persons: int
+    touched: tuple[int, ...] = ()  # persons merged away and the persons they joined
 
 
 def _bools(values: pa.Array | pa.ChunkedArray) -> np.ndarray:
@@ -216,7 +217,7 @@ def _assign(
     _merge(db, merges)
     person = np.where(has_key, person_of_label[row_labels], -1)
     _remember(db, keys, person)
-    return Linked(person, len(fresh), len(merges))
+    return Linked(person, len(fresh), len(merges), tuple(p for pair in merges for p in pair))
 
 
 def _new_person_ids(db: duckdb.DuckDBPyConnection, count: int) -> np.ndarray:

@@ -16,6 +16,11 @@ EXPORTED: dict[str, tuple[str, ...]] = {
         "ticket_count", "price_paid", "channel", "discipline", "genre", "pc4", "birth_year",
         "gender",
     ),
+    "visit_facts": (
+        "institution_id", "production_key", "starts_at", "person_id", "tickets",
+        "revenue_cents", "ordered_at", "channel", "discipline", "genre", "pc4", "birth_year",
+        "gender", "season_year",
+    ),
     "institutions": (
         "institution_id", "name", "disciplines", "size_class", "municipality_code",
         "province_code", "named_in_overlap",

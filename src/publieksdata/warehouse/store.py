@@ -20,6 +20,7 @@ import pyarrow as pa
 
 from publieksdata.errors import PubliekError
 from publieksdata.sql import with_arrow
+from publieksdata.warehouse import summary
 
 SCHEMA_VERSION = "1"
 MEMORY_LIMIT = "1GB"
@@ -149,6 +150,11 @@ class Warehouse:
         self.db.execute("SET temp_directory = ?", [str(path.parent / "duckdb-tmp")])
         if not read_only:
             self.db.execute(SCHEMA)
+            self.db.execute(summary.SCHEMA)
+            if self.meta("summary_version") != summary.SUMMARY_VERSION:
+                with self.transaction():  # a warehouse from before the summary existed
+                    summary.rebuild(self.db)
+                    self.set_meta("summary_version", summary.SUMMARY_VERSION)
         if claim:  # only key rotation opens the warehouse without checking the key
             self._claim(fingerprint, read_only)
 
@@ -236,10 +242,16 @@ class Warehouse:
         )
 
     def withdraw(self, delivery_id: int, *, status: str = "withdrawn",
-                 replaced_by: int | None = None) -> int:  # fmt: skip
-        """Remove a delivery's facts; the delivery stays listed with its new status."""
+                 replaced_by: int | None = None, refresh: bool = True) -> int:  # fmt: skip
+        """Remove a delivery's facts; the delivery stays listed with its new status.
+        (``refresh=False``: the caller refreshes the visit summary itself.)"""
         removed = self.scalar("SELECT count(*) FROM tickets WHERE delivery_id = ?", [delivery_id])
+        institution = self.scalar(
+            "SELECT institution_id FROM deliveries WHERE delivery_id = ?", [delivery_id]
+        )
         self.db.execute("DELETE FROM tickets WHERE delivery_id = ?", [delivery_id])
+        if refresh:
+            summary.refresh_institutions(self.db, [institution])
         self.db.execute(
             "UPDATE deliveries SET status = ?, replaced_by = ? WHERE delivery_id = ?",
             [status, replaced_by, delivery_id],

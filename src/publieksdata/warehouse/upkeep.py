@@ -18,6 +18,7 @@ from publieksdata.pseudonymise.keys import DeploymentKey
 from publieksdata.pseudonymise.pseudonyms import Pseudonymiser
 from publieksdata.sql import with_arrow
 from publieksdata.standard.definitions import season_of
+from publieksdata.warehouse import summary
 from publieksdata.warehouse.store import Warehouse
 
 
@@ -130,6 +131,7 @@ def erase(warehouse: Warehouse, institution_id: str, keys: dict[str, pa.Array]) 
                 f"DELETE FROM tickets WHERE institution_id = ? AND person_id IN ({placeholders})",
                 [institution_id, *persons],
             )
+            summary.refresh_institutions(warehouse.db, [institution_id])
         warehouse.log("erasure", institution_id, {"persons": len(persons), "rows": rows})
     return Erasure(len(persons), rows, len(flat))
 
@@ -159,6 +161,7 @@ def retain(warehouse: Warehouse, seasons: int, today: dt.date | None = None) -> 
             warehouse.scalar("SELECT count(*) FROM tickets WHERE starts_at < ?", [first_kept])
         )
         warehouse.db.execute("DELETE FROM tickets WHERE starts_at < ?", [first_kept])
+        summary.rebuild(warehouse.db)
         warehouse.db.execute(
             "DELETE FROM person_keys WHERE person_id NOT IN "
             "(SELECT DISTINCT person_id FROM tickets WHERE person_id IS NOT NULL)"

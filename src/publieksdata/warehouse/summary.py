@@ -1,0 +1,69 @@
+"""The visit summary: sold tickets folded into visits, kept up to date at every change.
+
+Metrics count visits (one buyer at one performance), so folding the tickets once, when they
+change, spares every question the work. The summary is refreshed inside the same
+transaction as the change: per institution after a delivery, withdrawal, erasure or
+recoding, per person after linkage merged persons, and whole after retention.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import duckdb
+
+from publieksdata.standard.definitions import definitions
+
+SUMMARY_VERSION = "1"
+_SOLD = definitions()["ticket"].parameters["counted_status"]
+_SEASON_START = definitions()["season"].parameters["start_month"]
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS visit_facts (
+    institution_id VARCHAR NOT NULL,
+    production_key VARCHAR,
+    starts_at TIMESTAMP NOT NULL,
+    person_id BIGINT,
+    tickets BIGINT NOT NULL,
+    revenue_cents BIGINT NOT NULL,
+    ordered_at TIMESTAMP,
+    channel VARCHAR,
+    discipline VARCHAR,
+    genre VARCHAR,
+    pc4 VARCHAR,
+    birth_year SMALLINT,
+    gender VARCHAR,
+    season_year INTEGER NOT NULL
+);
+"""
+_FOLD = f"""
+INSERT INTO visit_facts
+SELECT institution_id, production_key, starts_at, person_id,
+       sum(ticket_count), sum(round(price_paid * 100))::BIGINT, min(ordered_at), min(channel),
+       min(discipline), min(genre), min(pc4), min(birth_year), min(gender),
+       year(starts_at) - CASE WHEN month(starts_at) >= {_SEASON_START} THEN 0 ELSE 1 END
+FROM tickets WHERE status = '{_SOLD}' AND ({{where}})
+GROUP BY institution_id, production_key, starts_at, person_id
+ORDER BY institution_id, starts_at
+"""
+
+
+def refresh_institutions(db: duckdb.DuckDBPyConnection, institutions: Iterable[str]) -> None:
+    """Fold these institutions' tickets again."""
+    ids = sorted(set(institutions))
+    if ids:
+        db.execute("DELETE FROM visit_facts WHERE list_contains(?, institution_id)", [ids])
+        db.execute(_FOLD.format(where="list_contains(?, institution_id)"), [ids])
+
+
+def refresh_persons(db: duckdb.DuckDBPyConnection, persons: Iterable[int]) -> None:
+    """Fold the tickets of these persons again (after linkage merged some of them)."""
+    ids = sorted(set(persons))
+    if ids:
+        db.execute("DELETE FROM visit_facts WHERE list_contains(?, person_id)", [ids])
+        db.execute(_FOLD.format(where="list_contains(?, person_id)"), [ids])
+
+
+def rebuild(db: duckdb.DuckDBPyConnection) -> None:
+    """Fold every ticket again (after retention, or for a warehouse without a summary)."""
+    db.execute("DELETE FROM visit_facts")
+    db.execute(_FOLD.format(where="true"))
