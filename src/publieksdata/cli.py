@@ -566,6 +566,17 @@ PolicyOption = Annotated[
     Path | None,
     typer.Option("--policy", help=f"{SETTINGS['policy'].help} [env {SETTINGS['policy'].env}]"),
 ]
+_INSTITUTION_HELP = "Your institution's code, e.g. I0001."
+InstitutionOption = Annotated[str, typer.Option("--institution", help=_INSTITUTION_HELP)]
+MaybeInstitutionOption = Annotated[
+    str | None, typer.Option("--institution", help=_INSTITUTION_HELP)
+]
+SeasonOption = Annotated[
+    list[str] | None, typer.Option("--season", help="Only this season, e.g. 2024-2025.")
+]
+CsvOption = Annotated[Path | None, typer.Option("--csv", help="Also write a CSV.")]
+XlsxOption = Annotated[Path | None, typer.Option("--xlsx", help="Also write an XLSX.")]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 
 
 def _insights(settings: Settings) -> Insights:
@@ -630,9 +641,7 @@ def export_parquet_command(
 
 @insights_app.command("reach")
 def insights_reach(
-    institution: Annotated[
-        str | None, typer.Option("--institution", help="Your institution's code, e.g. I0001.")
-    ] = None,
+    institution: MaybeInstitutionOption = None,
     sector: Annotated[
         bool, typer.Option("--sector", help="All institutions together instead.")
     ] = False,
@@ -640,12 +649,10 @@ def insights_reach(
         list[str] | None,
         typer.Option("--by", help="Breakdown (at most two), e.g. pc4, season, age_band."),
     ] = None,
-    season: Annotated[
-        list[str] | None, typer.Option("--season", help="Only this season, e.g. 2024-2025.")
-    ] = None,
-    csv_path: Annotated[Path | None, typer.Option("--csv", help="Also write a CSV.")] = None,
-    xlsx_path: Annotated[Path | None, typer.Option("--xlsx", help="Also write an XLSX.")] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    season: SeasonOption = None,
+    csv_path: CsvOption = None,
+    xlsx_path: XlsxOption = None,
+    as_json: JsonOption = False,
     data: DataOption = None,
     key_file: KeyOption = None,
     policy: PolicyOption = None,
@@ -657,9 +664,7 @@ def insights_reach(
 
 @insights_app.command("crossover")
 def insights_crossover(
-    institution: Annotated[
-        str, typer.Option("--institution", help="Your institution's code, e.g. I0001.")
-    ],
+    institution: InstitutionOption,
     by: Annotated[
         str,
         typer.Option(
@@ -668,12 +673,10 @@ def insights_crossover(
             "institution (those that agreed to be named).",
         ),
     ] = "discipline",
-    season: Annotated[
-        list[str] | None, typer.Option("--season", help="Only this season, e.g. 2024-2025.")
-    ] = None,
-    csv_path: Annotated[Path | None, typer.Option("--csv", help="Also write a CSV.")] = None,
-    xlsx_path: Annotated[Path | None, typer.Option("--xlsx", help="Also write an XLSX.")] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    season: SeasonOption = None,
+    csv_path: CsvOption = None,
+    xlsx_path: XlsxOption = None,
+    as_json: JsonOption = False,
     data: DataOption = None,
     key_file: KeyOption = None,
     policy: PolicyOption = None,
@@ -686,19 +689,15 @@ def insights_crossover(
 
 @insights_app.command("penetration")
 def insights_penetration(
-    institution: Annotated[
-        str | None, typer.Option("--institution", help="Your institution's code, e.g. I0001.")
-    ] = None,
+    institution: MaybeInstitutionOption = None,
     sector: Annotated[
         bool, typer.Option("--sector", help="All institutions together instead.")
     ] = False,
     by: Annotated[str, typer.Option("--by", help="pc4, municipality or province.")] = "pc4",
-    season: Annotated[
-        list[str] | None, typer.Option("--season", help="Only this season, e.g. 2024-2025.")
-    ] = None,
-    csv_path: Annotated[Path | None, typer.Option("--csv", help="Also write a CSV.")] = None,
-    xlsx_path: Annotated[Path | None, typer.Option("--xlsx", help="Also write an XLSX.")] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    season: SeasonOption = None,
+    csv_path: CsvOption = None,
+    xlsx_path: XlsxOption = None,
+    as_json: JsonOption = False,
     data: DataOption = None,
     key_file: KeyOption = None,
     policy: PolicyOption = None,
@@ -710,9 +709,7 @@ def insights_penetration(
 
 @insights_app.command("benchmark")
 def insights_benchmark(
-    institution: Annotated[
-        str, typer.Option("--institution", help="Your institution's code, e.g. I0001.")
-    ],
+    institution: InstitutionOption,
     by: Annotated[
         list[str] | None, typer.Option("--by", help="Breakdown (at most two), e.g. season.")
     ] = None,
@@ -723,12 +720,10 @@ def insights_benchmark(
             help="discipline_size (same main discipline and size) or region (same province).",
         ),
     ] = "discipline_size",
-    season: Annotated[
-        list[str] | None, typer.Option("--season", help="Only this season, e.g. 2024-2025.")
-    ] = None,
-    csv_path: Annotated[Path | None, typer.Option("--csv", help="Also write a CSV.")] = None,
-    xlsx_path: Annotated[Path | None, typer.Option("--xlsx", help="Also write an XLSX.")] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    season: SeasonOption = None,
+    csv_path: CsvOption = None,
+    xlsx_path: XlsxOption = None,
+    as_json: JsonOption = False,
     data: DataOption = None,
     key_file: KeyOption = None,
     policy: PolicyOption = None,
@@ -740,15 +735,13 @@ def insights_benchmark(
 
 @insights_app.command("pacing")
 def insights_pacing(
-    institution: Annotated[
-        str, typer.Option("--institution", help="Your institution's code, e.g. I0001.")
-    ],
+    institution: InstitutionOption,
     today: Annotated[
         str | None, typer.Option("--today", help="Pace as on this day (YYYY-MM-DD).")
     ] = None,
-    csv_path: Annotated[Path | None, typer.Option("--csv", help="Also write a CSV.")] = None,
-    xlsx_path: Annotated[Path | None, typer.Option("--xlsx", help="Also write an XLSX.")] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    csv_path: CsvOption = None,
+    xlsx_path: XlsxOption = None,
+    as_json: JsonOption = False,
     data: DataOption = None,
     key_file: KeyOption = None,
     policy: PolicyOption = None,
@@ -773,12 +766,10 @@ def insights_tour(
         list[str] | None,
         typer.Option("--by", help="venue (default), region_discipline or any breakdown."),
     ] = None,
-    season: Annotated[
-        list[str] | None, typer.Option("--season", help="Only this season, e.g. 2024-2025.")
-    ] = None,
-    csv_path: Annotated[Path | None, typer.Option("--csv", help="Also write a CSV.")] = None,
-    xlsx_path: Annotated[Path | None, typer.Option("--xlsx", help="Also write an XLSX.")] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    season: SeasonOption = None,
+    csv_path: CsvOption = None,
+    xlsx_path: XlsxOption = None,
+    as_json: JsonOption = False,
     data: DataOption = None,
     key_file: KeyOption = None,
     policy: PolicyOption = None,

@@ -1,6 +1,7 @@
 """The one query API for audience insight, used by the CLI, the service and the web app.
 
-    Insights.open(settings, key).for_institution("I0001").reach(by="pc4", season="2024-2025")
+    insights = Insights(Source.duckdb(settings.warehouse), key, settings.release_policy())
+    insights.for_institution("I0001").reach(by="pc4", season="2024-2025")
 
 An institution sees its own audience; the sector view combines all institutions and obeys
 the institution rules as well. Every answer is a :class:`Release`: it has passed the
@@ -60,6 +61,8 @@ def seasons(choice: SeasonChoice) -> list[Season] | None:
 
 @dataclass
 class View:
+    """The questions one audience can be asked: an institution's own, or the sector's."""
+
     insights: Insights
     institutions: list[str] | None
     scope: Scope
