@@ -1,7 +1,8 @@
 """Benchmark: answering insight questions from the visit summary against folding the raw
 tickets on the fly, in one run.
 
-    python bench/insights.py [--scale medium] [--institutions 10] [--keep FOLDER]
+    python bench/insights.py [--scale medium] [--institutions 10] [--sector-repeats 3]
+                             [--keep FOLDER]
 
 The warehouse is built straight from the generator's ground truth (one fact row per sold or
 cancelled visit, true persons), which is quick at any scale; delivery has its own benchmark.
@@ -80,7 +81,8 @@ def p(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
-def run(path: Path, key: Any, institutions: list[str], raw: bool) -> dict[str, list[float]]:
+def run(path: Path, key: Any, institutions: list[str], raw: bool,
+        sector_repeats: int) -> dict[str, list[float]]:  # fmt: skip
     """Every question asked of a fresh Insights (no cache), per institution."""
     from publieksdata.insights.source import Source
     from publieksdata.release.insights import Insights
@@ -98,7 +100,7 @@ def run(path: Path, key: Any, institutions: list[str], raw: bool) -> dict[str, l
     for institution in institutions:
         fresh = Insights(source, key, ReleasePolicy())
         timings["dashboard"].append(ask(fresh.for_institution(institution), DASHBOARD))
-    for _ in range(max(3, len(institutions) // 2)):
+    for _ in range(sector_repeats):
         fresh = Insights(source, key, ReleasePolicy())
         timings["sector"].append(ask(fresh.sector(), SECTOR))
     source.close()
@@ -113,6 +115,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--scale", default="medium")
     parser.add_argument("--institutions", type=int, default=10)
+    parser.add_argument("--sector-repeats", type=int, default=3)
     parser.add_argument("--keep", type=Path, default=None, help="keep the files here")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
@@ -133,8 +136,8 @@ def main() -> None:
         visits = db.execute("SELECT count(*) FROM visit_facts").fetchall()[0][0]
         db.close()
         key = DeploymentKey.generate()
-        summary = run(path, key, largest, raw=False)
-        raw = run(path, key, largest, raw=True)
+        summary = run(path, key, largest, raw=False, sector_repeats=args.sector_repeats)
+        raw = run(path, key, largest, raw=True, sector_repeats=args.sector_repeats)
     print(f"machine        {machine()}")
     print(f"sector         {args.scale}: generated in {generated:,.0f} s")
     print(f"warehouse      {rows:,} fact rows; summary of {visits:,} visits built in "
