@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -45,3 +46,11 @@ def delivered(tiny: SectorSummary, tmp_path_factory: pytest.TempPathFactory) -> 
         for export in tiny.exports:
             deliver_file(tiny.folder / export["file"], export["institution_id"], warehouse, key)
     return Delivered(tiny, path, key)
+
+
+def matched(released: list[dict[str, Any]], true: list[dict[str, Any]],
+            by: tuple[str, ...]) -> list[tuple[dict[str, Any], dict[str, Any]]]:  # fmt: skip
+    """Released cells paired with their unreleased tabulation rows, by their breakdowns."""
+    index = {tuple(row[d] for d in by): row for row in true}
+    assert len(index) == len(true) == len(released)
+    return [(row, index[tuple(row[d] for d in by)]) for row in released]

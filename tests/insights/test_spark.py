@@ -70,7 +70,8 @@ def test_the_export_leaves_no_customer_pseudonyms_or_order_numbers(parquet: Path
 @pytest.mark.parametrize(
     "by",
     [(), ("season",), ("lead_time", "weekday"), ("price_band", "age_band"), ("genre",),
-     ("season", "visitor_type"), ("sector_newcomer", "sector_retention"), ("frequency",)],
+     ("season", "visitor_type"), ("sector_newcomer", "sector_retention"), ("frequency",),
+     ("distance",)],
 )  # fmt: skip
 def test_duckdb_and_spark_release_the_same_figures(
     engines: tuple[Insights, Insights], delivered: Delivered, by: tuple[str, ...]

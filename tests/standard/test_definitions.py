@@ -16,6 +16,8 @@ from publieksdata.standard.definitions import (
     age_band,
     counts_as_ticket,
     definitions,
+    distance_band,
+    distance_km,
     frequency_band,
     group_size,
     is_first_time_in_sector,
@@ -336,3 +338,11 @@ def test_lead_time_counts_whole_days(days: int, band: str) -> None:
 @given(st.integers(1, 10_000))
 def test_group_size_and_frequency_share_their_bands(tickets: int) -> None:
     assert group_size(tickets) == frequency_band(tickets)
+
+
+def test_distance_between_amsterdam_and_rotterdam() -> None:
+    km = distance_km((52.3731, 4.8922), (51.9225, 4.4792))  # Dam square, Coolsingel
+    assert 57 < km < 59
+    assert distance_band(km) == "50-100"
+    assert [distance_band(x) for x in (0, 4.99, 5, 99.9, 100, 250)] == [
+        "0-5", "0-5", "5-10", "50-100", "100+", "100+"]  # fmt: skip

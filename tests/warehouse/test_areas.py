@@ -4,17 +4,21 @@ from __future__ import annotations
 
 import csv
 import shutil
+from collections import Counter
 from pathlib import Path
 
 import duckdb
 import pytest
 
 from publieksdata.errors import PubliekError
+from publieksdata.insights.dimensions import DIMENSIONS
 from publieksdata.insights.source import Source
+from publieksdata.insights.visits import DISTANCE, visits
 from publieksdata.pseudonymise.keys import DeploymentKey
 from publieksdata.release.insights import Insights
 from publieksdata.release.policy import ReleasePolicy
 from publieksdata.release.tables import SHOWN
+from publieksdata.standard.definitions import distance_band, distance_km
 from publieksdata.warehouse.areas import load_areas, read_areas
 from publieksdata.warehouse.store import Warehouse
 from tests.conftest import Delivered
@@ -111,3 +115,58 @@ def test_penetration_without_reference_data_says_what_to_do(delivered: Delivered
         insights.sector().penetration()
     assert caught.value.code == "areas-missing"
     assert "publieksdata refdata" in caught.value.text("en")
+
+
+BOUNDARIES = REFDATA / "pc4_cbs2020_wgs84.geojson"
+
+
+@needs_refdata
+def test_boundaries_give_each_area_its_middle(tmp_path: Path) -> None:
+    name, rows = read_areas(BOUNDARIES)
+    assert (name, len(rows)) == ("pc4-boundaries", 4067)
+    middle = next(r for r in rows if r["pc4"] == "1011")  # Amsterdam, the old centre
+    assert abs(float(str(middle["latitude"])) - 52.372) < 0.01
+    assert abs(float(str(middle["longitude"])) - 4.906) < 0.01
+    broken = tmp_path / "broken.geojson"
+    broken.write_text(
+        '{"type": "FeatureCollection", "features": [{"properties": {"pc4": '
+        '"1011"}, "geometry": {"type": "Point", "coordinates": [4.9, 52.4]}}]}'
+    )
+    with pytest.raises(PubliekError) as caught:
+        read_areas(broken)
+    assert caught.value.code == "areas-value"
+    assert "Polygon" in caught.value.text("en")
+
+
+@needs_refdata
+def test_distance_travelled_follows_the_definition(delivered: Delivered, tmp_path: Path) -> None:
+    shutil.copy(delivered.warehouse, tmp_path / "w.duckdb")
+    with Warehouse(tmp_path / "w.duckdb", delivered.key.fingerprint) as warehouse:
+        load_areas(warehouse, MUNICIPALITIES)
+        load_areas(warehouse, BOUNDARIES)
+        db = warehouse.db
+        areas = {pc4: (lat, lon, n, town) for pc4, lat, lon, n, town in db.execute(
+            "SELECT pc4, latitude, longitude, inhabitants, municipality_code FROM areas "
+            "WHERE latitude IS NOT NULL").fetchall()}  # fmt: skip
+        institution, town = db.execute(
+            "SELECT i.institution_id, i.municipality_code FROM institutions i JOIN visit_facts v "
+            "USING (institution_id) GROUP BY ALL ORDER BY count(*) DESC LIMIT 1"
+        ).fetchall()[0]
+        homes = [
+            pc4
+            for (pc4,) in db.execute(
+                "SELECT pc4 FROM visit_facts WHERE institution_id = ?", [institution]
+            ).fetchall()
+        ]
+    weights = [(lat, lon, (n or 0) + 1) for lat, lon, n, t in areas.values() if t == town]
+    total = sum(w for *_, w in weights)
+    middle = (sum(a * w for a, _, w in weights) / total, sum(b * w for _, b, w in weights) / total)
+    want = Counter(
+        distance_band(distance_km(areas[h][:2], middle)) if h in areas else "unknown" for h in homes
+    )
+    insights = Insights(Source.duckdb(tmp_path / "w.duckdb"), delivered.key, ReleasePolicy())
+    base = visits(insights.source, institutions=[institution], extras={DISTANCE})
+    counted = base.group_by(band=DIMENSIONS["distance"].expression(base)).aggregate(
+        n=base.count()).to_pyarrow().to_pylist()  # fmt: skip
+    assert {r["band"]: r["n"] for r in counted} == dict(want)
+    assert len(want) > 2, "visitors come from near and far"

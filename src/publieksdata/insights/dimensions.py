@@ -146,6 +146,14 @@ RETENTION = {
 }
 
 
+def distance(v: Table) -> StringValue:
+    """The band of the straight-line distance travelled; unknown without areas."""
+    bounds = [int(b) for b in _param("distance", "bounds_km")]  # type: ignore[attr-defined]
+    branches = [(v.distance_km.isnull(), UNKNOWN)]
+    branches += [(v.distance_km < high, f"{low}-{high}") for low, high in pairwise(bounds)]
+    return ibis.cases(*branches, else_=f"{bounds[-1]}+")
+
+
 @dataclass(frozen=True)
 class Dimension:
     """A breakdown: its expression and its name for people."""
@@ -156,6 +164,32 @@ class Dimension:
     codes: str | None = None  # the code list whose labels people see
     labels: dict[str, Text] | None = None  # or labels of its own
     needs: str | None = None  # extra visit columns it reads (see insights.visits)
+    bands: str | None = None  # the definition whose bands give the order of its values
+
+    def order(self) -> tuple[str, ...]:
+        """Its values in their natural order (code list or bands), where there is one."""
+        if self.codes is not None:
+            return codelist(self.codes).values
+        if self.bands is not None:
+            parameters = definitions()[self.bands].parameters
+            if "bands" in parameters:
+                return tuple(parameters["bands"])
+            bounds = parameters.get("bounds_euro") or parameters["bounds_km"]
+            pairs = [f"{low}-{high}" for low, high in pairwise(bounds)]
+            return ("0", *pairs, f"{bounds[-1]}+") if self.bands == "price_band" else (
+                *pairs, f"{bounds[-1]}+")  # fmt: skip
+        if self.labels is not None:
+            return tuple(self.labels)
+        return ()
+
+    def sort_key(self, value: str | None) -> tuple[int, int, str]:
+        """Values in their natural order, then the rest, unknown and the total last."""
+        if value is None:
+            return (3, 0, "")
+        order = self.order()
+        if value in order:
+            return (0, order.index(value), value)
+        return (2 if value == UNKNOWN else 1, 0, value)
 
     def show(self, value: str, language: Language = "nl") -> str:
         """A value as people read it: the code list's label where there is one."""
@@ -192,19 +226,33 @@ DIMENSIONS: dict[str, Dimension] = {
             "province",
             needs="area",
         ),
+        Dimension(
+            "distance",
+            Text(nl="Reisafstand (km)", en="Distance travelled (km)"),
+            distance,
+            needs="distance",
+            bands="distance",
+        ),
         Dimension("age_band", Text(nl="Leeftijd", en="Age"), age_band, "age_band"),
         Dimension("gender", Text(nl="Gender", en="Gender"), _coded("gender"), "gender"),
         Dimension(
             "channel", Text(nl="Verkoopkanaal", en="Sales channel"), _coded("channel"), "channel"
         ),
-        Dimension("price_band", Text(nl="Prijsklasse", en="Price band"), price_band),
-        Dimension("lead_time", Text(nl="Boekingstermijn", en="Lead time"), lead_time),
-        Dimension("group_size", Text(nl="Groepsgrootte", en="Group size"), group_size),
+        Dimension(
+            "price_band", Text(nl="Prijsklasse", en="Price band"), price_band, bands="price_band"
+        ),
+        Dimension(
+            "lead_time", Text(nl="Boekingstermijn", en="Lead time"), lead_time, bands="lead_time"
+        ),
+        Dimension(
+            "group_size", Text(nl="Groepsgrootte", en="Group size"), group_size, bands="group_size"
+        ),
         Dimension(
             "frequency",
             Text(nl="Aantal bezoeken", en="Number of visits"),
             frequency,
             needs="frequency",
+            bands="frequency",
         ),
         Dimension(
             "visitor_type",

@@ -27,6 +27,7 @@ VISIT_COLUMNS = (*PERFORMANCE, "person_id", "tickets", "revenue_cents", "ordered
 HISTORY = "history"  # prior_here, next_here, prior_sector, next_sector
 FREQUENCY = "frequency"  # visits_in_scope
 AREA = "area"  # municipality_code, province_code (from the reference data per PC4)
+DISTANCE = "distance"  # distance_km: visitor's PC4 to the institution's municipality
 
 
 def _lookback(term: str) -> int:
@@ -97,6 +98,37 @@ def _with_history(mine: Table, everything: Table, today: dt.date) -> Table:
     )  # fmt: skip
 
 
+def _with_distance(source: Source, mine: Table) -> Table:
+    """The great-circle distance from the middle of the visitor's PC4 to the middle of the
+    institution's municipality (its PC4 middles weighted by inhabitants)."""
+    areas = source.table("areas").filter(ibis._.latitude.notnull())
+    weight = areas.inhabitants.fill_null(0).cast("float64") + 1.0  # unknown still counts
+    towns = (
+        areas.mutate(weight=weight)
+        .group_by("municipality_code")
+        .aggregate(
+            town_lat=(ibis._.latitude * ibis._.weight).sum() / ibis._.weight.sum(),
+            town_lon=(ibis._.longitude * ibis._.weight).sum() / ibis._.weight.sum(),
+        )
+    )
+    located = (
+        source.table("institutions")
+        .select("institution_id", "municipality_code")
+        .join(towns, "municipality_code")
+        .select("institution_id", "town_lat", "town_lon")
+    )
+    homes = areas.select("pc4", home_lat="latitude", home_lon="longitude")
+    joined = mine.left_join(homes, "pc4").select(*mine.columns, "home_lat", "home_lon")
+    joined = joined.left_join(located, "institution_id").select(
+        *joined.columns, "town_lat", "town_lon"
+    )
+    lat1, lon1 = joined.home_lat.radians(), joined.home_lon.radians()
+    lat2, lon2 = joined.town_lat.radians(), joined.town_lon.radians()
+    h = ((lat2 - lat1) / 2).sin() ** 2 + lat1.cos() * lat2.cos() * ((lon2 - lon1) / 2).sin() ** 2
+    radius = float(definitions()["distance"].parameters["earth_radius_km"])
+    return joined.select(*mine.columns, distance_km=2 * radius * h.sqrt().asin())
+
+
 def visits(
     source: Source,
     *,
@@ -120,6 +152,8 @@ def visits(
         areas = source.table("areas").select("pc4", "municipality_code", "province_code")
         joined = mine.left_join(areas, "pc4")
         mine = joined.select(*mine.columns, "municipality_code", "province_code")
+    if DISTANCE in extras:
+        mine = _with_distance(source, mine)
     if FREQUENCY in extras:
         mine = mine.mutate(
             visits_in_scope=mine.person_id.notnull()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import math
 import re
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
@@ -211,6 +212,23 @@ def lead_time(ordered: dt.datetime, starts: dt.datetime) -> str:
     return _in_bands(days, _param("lead_time", "bands"), "lead time")
 
 
+def distance_km(a: tuple[float, float], b: tuple[float, float]) -> float:
+    """Straight-line (great-circle) distance between two (latitude, longitude) points."""
+    lat1, lon1, lat2, lon2 = map(math.radians, (*a, *b))
+    h = math.sin((lat2 - lat1) / 2) ** 2 + math.cos(lat1) * math.cos(lat2) * math.sin(
+        (lon2 - lon1) / 2) ** 2  # fmt: skip
+    return 2 * float(_param("distance", "earth_radius_km")) * math.asin(math.sqrt(h))
+
+
+def distance_band(km: float) -> str:
+    """The band of a distance in kilometres ('0-5', ..., '100+')."""
+    bounds = _param("distance", "bounds_km")
+    for low, high in pairwise(bounds):
+        if km < high:
+            return f"{low}-{high}"
+    return f"{bounds[-1]}+"
+
+
 def group_size(tickets: int) -> str:
     """The band of the number of tickets one buyer bought for one visit."""
     return _in_bands(tickets, _param("group_size", "bands"), "group size")
@@ -233,4 +251,5 @@ IMPLEMENTATIONS: dict[str, Callable[..., Any]] = {
     "price_band": price_band,
     "lead_time": lead_time,
     "group_size": group_size,
+    "distance": distance_band,
 }

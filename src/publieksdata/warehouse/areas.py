@@ -8,6 +8,10 @@ formats are recognised by their header:
   column (``gemeentecode`` or ``gemeentecode_2021_namematch``), ``gemeente`` and
   ``provinciecode``.
 
+A third format gives each area's middle, for distances: CBS PC4 boundaries as GeoJSON (a
+FeatureCollection whose features carry a ``pc4`` property and a Polygon or MultiPolygon in
+WGS84); the middle is the area-weighted centroid of the outer rings.
+
 CBS marks secret figures with -99997; they are stored as unknown, never as a number. Loading
 is all or nothing, and a later file updates only the columns it has.
 """
@@ -15,9 +19,12 @@ is all or nothing, and a later file updates only the columns it has.
 from __future__ import annotations
 
 import csv
+import json
 import re
 from dataclasses import dataclass
+from itertools import pairwise
 from pathlib import Path
+from typing import Any
 
 from publieksdata.errors import PubliekError
 from publieksdata.warehouse.store import Warehouse
@@ -74,8 +81,51 @@ def _bad(path: Path, row: int, header: str, nl: str, en: str) -> PubliekError:
     )
 
 
+def _centroid(geometry: dict[str, Any]) -> tuple[float, float] | None:
+    """Area-weighted centroid (latitude, longitude) of a (Multi)Polygon's outer rings."""
+    kind, coordinates = geometry.get("type"), geometry.get("coordinates") or []
+    polygons: list[Any] = {"Polygon": [coordinates], "MultiPolygon": coordinates}.get(str(kind), [])
+    area = cx = cy = 0.0
+    for polygon in polygons:
+        ring = polygon[0] if polygon else []
+        for (x1, y1), (x2, y2) in pairwise(ring):
+            cross = x1 * y2 - x2 * y1
+            area += cross
+            cx += (x1 + x2) * cross
+            cy += (y1 + y2) * cross
+    if abs(area) < 1e-12:
+        return None
+    return cy / (3 * area), cx / (3 * area)
+
+
+def _read_boundaries(path: Path) -> list[dict[str, object]]:
+    try:
+        features = json.loads(path.read_text("utf-8"))["features"]
+    except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError) as error:
+        raise PubliekError(
+            "areas-unreadable",
+            f"{path.name} is geen GeoJSON met gebieden ({type(error).__name__}).",
+            f"{path.name} is not GeoJSON with areas ({type(error).__name__}).",
+        ) from None
+    out = []
+    for number, feature in enumerate(features, start=1):
+        properties = feature.get("properties") or {}
+        pc4 = str(properties.get("pc4") or properties.get("PC4") or "").zfill(4)
+        middle = _centroid(feature.get("geometry") or {})
+        if not _PC4.fullmatch(pc4):
+            raise _bad(path, number, "pc4", "geen PC4 (vier cijfers, 1000 tot 9999).",
+                       "not a PC4 (four digits, 1000 to 9999).")  # fmt: skip
+        if middle is None:
+            raise _bad(path, number, "geometry", "geen vlak (Polygon of MultiPolygon).",
+                       "not an area (Polygon or MultiPolygon).")  # fmt: skip
+        out.append({"pc4": pc4, "latitude": middle[0], "longitude": middle[1]})
+    return out
+
+
 def read_areas(path: Path) -> tuple[str, list[dict[str, object]]]:
     """The rows of a reference file, checked; the format's name first."""
+    if path.suffix.lower() in (".geojson", ".json"):
+        return "pc4-boundaries", _dedupe(path, _read_boundaries(path), "pc4")
     try:
         with path.open(encoding="utf-8-sig", newline="") as handle:
             header = handle.readline()
@@ -96,13 +146,18 @@ def read_areas(path: Path) -> tuple[str, list[dict[str, object]]]:
             continue
         values = {c: (row[i].strip() if i < len(row) else "") for c, i in index.items()}
         out.append(_checked(values, path, number, {c: headers[i] for c, i in index.items()}))
+    return chosen.name, _dedupe(path, out, headers[index["pc4"]], first_row=2)
+
+
+def _dedupe(path: Path, rows: list[dict[str, object]], header: str,
+            first_row: int = 1) -> list[dict[str, object]]:  # fmt: skip
     seen: set[object] = set()
-    for number, item in enumerate(out, start=2):
+    for number, item in enumerate(rows, start=first_row):
         if item["pc4"] in seen:
-            raise _bad(path, number, headers[index["pc4"]], "deze PC4 staat er twee keer in.",
+            raise _bad(path, number, header, "deze PC4 staat er twee keer in.",
                        "this PC4 appears twice.")  # fmt: skip
         seen.add(item["pc4"])
-    return chosen.name, out
+    return rows
 
 
 def _checked(values: dict[str, str], path: Path, row: int,
@@ -140,8 +195,8 @@ def _checked(values: dict[str, str], path: Path, row: int,
 def load_areas(warehouse: Warehouse, path: Path) -> tuple[str, int]:
     """Load a reference file into the warehouse, whole or not at all."""
     name, rows = read_areas(path)
-    columns = [c for c in ("inhabitants", "municipality_code", "municipality", "province_code")
-               if rows and c in rows[0]]  # fmt: skip
+    columns = [c for c in ("inhabitants", "municipality_code", "municipality", "province_code",
+                           "latitude", "longitude") if rows and c in rows[0]]  # fmt: skip
     placeholders = ", ".join("?" for _ in range(len(columns) + 1))
     updates = ", ".join(f"{c} = excluded.{c}" for c in columns)
     with warehouse.transaction():

@@ -27,7 +27,8 @@ EXPORTED: dict[str, tuple[str, ...]] = {
     ),
     "productions": ("institution_id", "production_key", "title", "producer", "discipline",
                     "genre"),
-    "areas": ("pc4", "inhabitants", "municipality_code", "municipality", "province_code"),
+    "areas": ("pc4", "inhabitants", "municipality_code", "municipality", "province_code",
+              "latitude", "longitude"),
 }  # fmt: skip
 
 

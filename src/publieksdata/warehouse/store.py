@@ -97,6 +97,8 @@ CREATE TABLE IF NOT EXISTS areas (    -- public reference data per PC4 (CBS), lo
     municipality VARCHAR,
     province_code VARCHAR
 );
+ALTER TABLE areas ADD COLUMN IF NOT EXISTS latitude DOUBLE;   -- middle of the area (WGS84)
+ALTER TABLE areas ADD COLUMN IF NOT EXISTS longitude DOUBLE;
 CREATE TABLE IF NOT EXISTS events (
     happened_at TIMESTAMP NOT NULL, event VARCHAR NOT NULL, institution_id VARCHAR, detail JSON
 );
