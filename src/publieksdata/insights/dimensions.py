@@ -8,14 +8,18 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from itertools import pairwise
 
 import ibis
 from ibis.expr.types import StringValue, Table
 
 from publieksdata.errors import PubliekError
 from publieksdata.standard.codelists import codelist
-from publieksdata.standard.definitions import definitions
+from publieksdata.standard.definitions import (
+    band_bounds,
+    band_labels,
+    bounded_bands,
+    definitions,
+)
 from publieksdata.standard.text import Language, Text
 
 UNKNOWN = "unknown"
@@ -27,15 +31,13 @@ def _param(term: str, name: str) -> object:
     return definitions()[term].parameters[name]
 
 
-def _bands(value: ibis.Value, bands: list[str]) -> StringValue:
+def _bands(value: ibis.Value, bands: Sequence[str]) -> StringValue:
     """'1', '2', '3-4', '10+' style bands over a whole number."""
     branches = []
     for band in bands:
-        if band.endswith("+"):
-            branches.append((value >= int(band[:-1]), band))
-        else:
-            low, _, high = band.partition("-")
-            branches.append(((value >= int(low)) & (value <= int(high or low)), band))
+        low, high = band_bounds(band)
+        test = value >= low if high == float("inf") else (value >= low) & (value <= high)
+        branches.append((test, band))
     return ibis.cases(*branches, else_=UNKNOWN)
 
 
@@ -80,12 +82,11 @@ def age_band(v: Table) -> StringValue:
 
 def price_band(v: Table) -> StringValue:
     """Price per ticket in the bands of the standard; the lower bound belongs to the band."""
-    bounds = [int(b) for b in _param("price_band", "bounds_euro")]  # type: ignore[attr-defined]
+    *bounded, (last, _) = bounded_bands("price_band")
     cents = v.revenue_cents
     branches = [(cents <= 0, "0")]
-    for low, high in pairwise(bounds):
-        branches.append((cents < high * 100 * v.tickets, f"{low}-{high}"))
-    return ibis.cases(*branches, else_=f"{bounds[-1]}+")
+    branches += [(cents < high * 100 * v.tickets, label) for label, high in bounded]
+    return ibis.cases(*branches, else_=last)
 
 
 def lead_time(v: Table) -> StringValue:
@@ -93,17 +94,17 @@ def lead_time(v: Table) -> StringValue:
     days = (v.starts_at.epoch_seconds() // SECONDS_PER_DAY) - (
         v.ordered_at.epoch_seconds() // SECONDS_PER_DAY
     )
-    banded = _bands(ibis.greatest(days, 0), list(_param("lead_time", "bands")))  # type: ignore[call-overload]
+    banded = _bands(ibis.greatest(days, 0), band_labels("lead_time"))
     return ibis.ifelse(v.ordered_at.isnull(), UNKNOWN, banded)
 
 
 def group_size(v: Table) -> StringValue:
-    return _bands(v.tickets, list(_param("group_size", "bands")))  # type: ignore[call-overload]
+    return _bands(v.tickets, band_labels("group_size"))
 
 
 def frequency(v: Table) -> StringValue:
     """The band of the person's number of visits within the question's scope."""
-    banded = _bands(v.visits_in_scope, list(_param("frequency", "bands")))  # type: ignore[call-overload]
+    banded = _bands(v.visits_in_scope, band_labels("frequency"))
     return ibis.ifelse(v.person_id.isnull(), UNKNOWN, banded)
 
 
@@ -148,10 +149,10 @@ RETENTION = {
 
 def distance(v: Table) -> StringValue:
     """The band of the straight-line distance travelled; unknown without areas."""
-    bounds = [int(b) for b in _param("distance", "bounds_km")]  # type: ignore[attr-defined]
+    *bounded, (last, _) = bounded_bands("distance")
     branches = [(v.distance_km.isnull(), UNKNOWN)]
-    branches += [(v.distance_km < high, f"{low}-{high}") for low, high in pairwise(bounds)]
-    return ibis.cases(*branches, else_=f"{bounds[-1]}+")
+    branches += [(v.distance_km < high, label) for label, high in bounded]
+    return ibis.cases(*branches, else_=last)
 
 
 @dataclass(frozen=True)
@@ -171,13 +172,7 @@ class Dimension:
         if self.codes is not None:
             return codelist(self.codes).values
         if self.bands is not None:
-            parameters = definitions()[self.bands].parameters
-            if "bands" in parameters:
-                return tuple(parameters["bands"])
-            bounds = parameters.get("bounds_euro") or parameters["bounds_km"]
-            pairs = [f"{low}-{high}" for low, high in pairwise(bounds)]
-            return ("0", *pairs, f"{bounds[-1]}+") if self.bands == "price_band" else (
-                *pairs, f"{bounds[-1]}+")  # fmt: skip
+            return band_labels(self.bands)
         if self.labels is not None:
             return tuple(self.labels)
         return ()

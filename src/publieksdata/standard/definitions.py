@@ -123,7 +123,8 @@ def reach(persons: Collection[str]) -> int:
     return len(set(persons))
 
 
-def _band_bounds(band: str) -> tuple[int, float]:
+def band_bounds(band: str) -> tuple[int, float]:
+    """The lowest and highest whole number of a band such as '3-4', '2' or '10+'."""
     if band.endswith("+"):
         return int(band[:-1]), float("inf")
     low, _, high = band.partition("-")
@@ -133,7 +134,7 @@ def _band_bounds(band: str) -> tuple[int, float]:
 def frequency_band(visit_count: int) -> str:
     """The documented band ('1', '2', '3-4', '5-9', '10+') for a visitor's visits."""
     for band in _param("frequency", "bands"):
-        low, high = _band_bounds(band)
+        low, high = band_bounds(band)
         if low <= visit_count <= high:
             return str(band)
     raise ValueError(f"{visit_count} visits fall in no frequency band; a visitor has at least 1")
@@ -188,22 +189,36 @@ def age_band(birth_year: int, season: Season) -> str:
 
 def _in_bands(value: int, bands: list[str], what: str) -> str:
     for band in bands:
-        low, high = _band_bounds(band)
+        low, high = band_bounds(band)
         if low <= value <= high:
             return band
     raise ValueError(f"{value} falls in no {what} band")
 
 
+def bounded_bands(term: str) -> list[tuple[str, float]]:
+    """The bands of a term given by bounds ('0-5', '5-10', ..., '100+'), each with the bound
+    below which a value falls in it; the lower bound belongs to the band."""
+    parameters = definitions()[term].parameters
+    bounds = next(v for k, v in parameters.items() if k.startswith("bounds_"))
+    pairs = [(f"{low}-{high}", float(high)) for low, high in pairwise(bounds)]
+    return [*pairs, (f"{bounds[-1]}+", float("inf"))]
+
+
+def band_labels(term: str) -> tuple[str, ...]:
+    """A banded term's bands in their natural order (the price bands start with free)."""
+    parameters = definitions()[term].parameters
+    if "bands" in parameters:
+        return tuple(parameters["bands"])
+    labels = tuple(label for label, _ in bounded_bands(term))
+    return ("0", *labels) if term == "price_band" else labels
+
+
 def price_band(paid: float, tickets: int) -> str:
     """The band of the price per ticket ('0', '0-10', ..., '75+'); free tickets are '0'."""
     per_ticket = paid / tickets
-    bounds = _param("price_band", "bounds_euro")
     if per_ticket <= 0:
         return "0"
-    for low, high in pairwise(bounds):
-        if low <= per_ticket < high:
-            return f"{low}-{high}"
-    return f"{bounds[-1]}+"
+    return next(label for label, high in bounded_bands("price_band") if per_ticket < high)
 
 
 def lead_time(ordered: dt.datetime, starts: dt.datetime) -> str:
@@ -222,11 +237,7 @@ def distance_km(a: tuple[float, float], b: tuple[float, float]) -> float:
 
 def distance_band(km: float) -> str:
     """The band of a distance in kilometres ('0-5', ..., '100+')."""
-    bounds = _param("distance", "bounds_km")
-    for low, high in pairwise(bounds):
-        if km < high:
-            return f"{low}-{high}"
-    return f"{bounds[-1]}+"
+    return next(label for label, high in bounded_bands("distance") if km < high)
 
 
 def group_size(tickets: int) -> str:
