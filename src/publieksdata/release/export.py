@@ -11,7 +11,6 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from publieksdata.release.suppression import NO_PERSONS, PRIMARY_SMALL
 from publieksdata.release.tables import LABELS, SHOWN, Release
 from publieksdata.standard.text import Language, Text
 from publieksdata.xlsx import CellKind, write_xlsx
@@ -30,19 +29,10 @@ def _columns(
         status = row["status"]
         values = [release.value(d, row[d], language) for d in release.by]
         for figure in release.figures:
-            if figure.startswith("own_"):
-                values.append("x" if row[figure] is None else str(row[figure]))
-            elif status == SHOWN or figure == "inhabitants":
-                text = str(row[figure])
-                values.append(
-                    text.replace(".", ",") if language == "nl" and decimal_comma else text
-                )
-            elif status == PRIMARY_SMALL and figure == "persons":
-                values.append(f"< {release.policy.k}")
-            elif status == NO_PERSONS:
-                values.append("–")
-            else:
-                values.append("x")
+            mark = release.mark(row[figure], status, figure)
+            text = mark if mark is not None else str(row[figure])
+            comma = mark is None and language == "nl" and decimal_comma
+            values.append(text.replace(".", ",") if comma else text)
         values.append("" if status == SHOWN else release.reason(status, language))
         for column, value in zip(columns, values, strict=True):
             column.append(value)

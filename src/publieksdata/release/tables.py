@@ -65,6 +65,7 @@ LABELS: dict[str, Text] = {
 }
 TOTAL = Text(nl="Totaal", en="Total")
 _DUTCH = str.maketrans(",.", ".,")  # 1,234.50 -> 1.234,50
+UNGUARDED = ("inhabitants", "days_to_go", "expected_share")  # not about our visitors
 
 
 @dataclass(frozen=True)
@@ -163,21 +164,28 @@ class Release:
             k=self.policy.k, min_institutions=self.policy.min_institutions
         )
 
-    def display(self, value: Any, status: str, figure: str, language: Language = "nl") -> str:
-        """A figure as people should see it: '< 10' for a small cell, never a false zero."""
-        if figure in ("days_to_go", "expected_share"):  # not about persons
-            return "–" if value is None else _number(value, figure, language)
-        if figure == "inhabitants":  # public figures: shown whatever the cell's status
-            return "–" if value is None else _number(value, "persons", language)
+    def mark(self, value: Any, status: str, figure: str) -> str | None:
+        """The mark a figure shows instead of its value ('< 10' for a small cell, 'x' for a
+        hidden one, '–' for none), or None when the value itself is shown."""
+        if figure in UNGUARDED:  # public figures and days: whatever the cell's status
+            return "–" if value is None else None
         if figure.startswith("own_"):  # the institution's own cell, released on its own
-            return "x" if value is None else _number(value, figure[4:], language)
+            return "x" if value is None else None
         if status == suppression.PRIMARY_SMALL and figure == "persons":
             return f"< {self.policy.k}"
         if status == suppression.NO_PERSONS:
             return "–"
         if status != SHOWN:
             return "x"  # as CBS marks a confidential figure
-        return "–" if value is None else _number(value, figure, language)
+        return "–" if value is None else None
+
+    def display(self, value: Any, status: str, figure: str, language: Language = "nl") -> str:
+        """A figure as people should see it, never a false zero."""
+        mark = self.mark(value, status, figure)
+        if mark is not None:
+            return mark
+        kind = "persons" if figure == "inhabitants" else figure.removeprefix("own_")
+        return _number(value, kind, language)
 
     def notes(self, language: Language = "nl") -> list[str]:
         """What was hidden or changed, and why."""
