@@ -577,6 +577,7 @@ SeasonOption = Annotated[
 CsvOption = Annotated[Path | None, typer.Option("--csv", help="Also write a CSV.")]
 XlsxOption = Annotated[Path | None, typer.Option("--xlsx", help="Also write an XLSX.")]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON.")]
+SectorOption = Annotated[bool, typer.Option("--sector", help="All institutions together instead.")]
 
 
 def _insights(settings: Settings) -> Insights:
@@ -642,9 +643,7 @@ def export_parquet_command(
 @insights_app.command("reach")
 def insights_reach(
     institution: MaybeInstitutionOption = None,
-    sector: Annotated[
-        bool, typer.Option("--sector", help="All institutions together instead.")
-    ] = False,
+    sector: SectorOption = False,
     by: Annotated[
         list[str] | None,
         typer.Option("--by", help="Breakdown (at most two), e.g. pc4, season, age_band."),
@@ -682,17 +681,14 @@ def insights_crossover(
     policy: PolicyOption = None,
 ) -> None:
     """Where else your audience goes: other disciplines, groups of institutions, named ones."""
-    insights = _insights(Settings.load(data=data, key_file=key_file, policy=policy))
-    view = insights.for_institution(institution)
+    view = _view(Settings.load(data=data, key_file=key_file, policy=policy), institution, False)
     _show(view.crossover(by=by, season=season), csv_path, xlsx_path, as_json)
 
 
 @insights_app.command("penetration")
 def insights_penetration(
     institution: MaybeInstitutionOption = None,
-    sector: Annotated[
-        bool, typer.Option("--sector", help="All institutions together instead.")
-    ] = False,
+    sector: SectorOption = False,
     by: Annotated[str, typer.Option("--by", help="pc4, municipality or province.")] = "pc4",
     season: SeasonOption = None,
     csv_path: CsvOption = None,

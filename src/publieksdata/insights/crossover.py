@@ -16,7 +16,7 @@ from ibis.expr.types import StringValue, Table
 
 from publieksdata.insights.dimensions import DIMENSIONS, UNKNOWN, Dimension
 from publieksdata.insights.source import Source
-from publieksdata.insights.visits import sold_visits
+from publieksdata.insights.visits import in_seasons, sold_visits
 from publieksdata.standard.definitions import Season
 from publieksdata.standard.text import Text
 
@@ -25,9 +25,7 @@ OTHERS = "other_institutions"
 
 def elsewhere(source: Source, institution_id: str, seasons: Sequence[Season] | None) -> Table:
     """Visits at other institutions by persons who visited ``institution_id``."""
-    every = sold_visits(source)
-    if seasons:
-        every = every.filter(every.season_year.isin([s.start_year for s in seasons]))
+    every = in_seasons(sold_visits(source), seasons)
     mine = (
         every.filter((every.institution_id == institution_id) & every.person_id.notnull())
         .select("person_id")
@@ -39,9 +37,7 @@ def elsewhere(source: Source, institution_id: str, seasons: Sequence[Season] | N
 
 def on_tour(source: Source, key: str, seasons: Sequence[Season] | None) -> Table:
     """Visits to one production (by its key: folded title and producer) at every venue."""
-    every = sold_visits(source)
-    if seasons:
-        every = every.filter(every.season_year.isin([s.start_year for s in seasons]))
+    every = in_seasons(sold_visits(source), seasons)
     return with_register(source, every.filter(every.production_key == key))
 
 

@@ -57,6 +57,13 @@ def sold_visits(source: Source) -> Table:
     )
 
 
+def in_seasons(visits: Table, seasons: Sequence[Season] | None) -> Table:
+    """Only the visits in these seasons (all of them when none are given)."""
+    if not seasons:
+        return visits
+    return visits.filter(visits.season_year.isin([s.start_year for s in seasons]))
+
+
 def _presence(visits: Table, keys: list[str], lookback: int) -> Table:
     """Per person (and institution) and season: seen in the seasons before, and the next."""
     seen = visits.filter(visits.person_id.notnull()).select(*keys, "season_year").distinct()
@@ -146,8 +153,7 @@ def visits(
         mine = mine.filter(mine.institution_id.isin(list(institutions)))
     if HISTORY in extras:
         mine = _with_history(mine, everything, today or dt.date.today())
-    if seasons:
-        mine = mine.filter(mine.season_year.isin([s.start_year for s in seasons]))
+    mine = in_seasons(mine, seasons)
     if AREA in extras:
         areas = source.table("areas").select("pc4", "municipality_code", "province_code")
         joined = mine.left_join(areas, "pc4")

@@ -272,8 +272,9 @@ def release(metric: str, tabulation: pa.Table, by: Sequence[str], scope: Scope,
     reasons = suppression.complementary(cells, columns["persons"], reasons, policy.k)
     table = _figures(tabulation, by, reasons, policy)
     if by:  # people read bands and code lists in their own order, not alphabetically
+        values = list(zip(*(table.column(d).to_pylist() for d in by), strict=True))
         rows = sorted(range(table.num_rows), key=lambda i: tuple(
-            breakdowns[d].sort_key(table.column(d)[i].as_py()) for d in by))  # fmt: skip
+            breakdowns[d].sort_key(v) for d, v in zip(by, values[i], strict=True)))  # fmt: skip
         table = table.take(pa.array(rows, pa.int64()))
     return Release(metric, tuple(by), scope, policy, table, breakdowns)
 
