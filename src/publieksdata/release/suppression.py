@@ -87,7 +87,8 @@ def _bounds(reason: str | None, value: int, k: int) -> tuple[float, float]:
     return k, float("inf")
 
 
-def _exposed(group: list[int], persons: np.ndarray, reasons: list[str | None], k: int) -> bool:
+def _exposed(group: list[int], additive: bool, persons: np.ndarray, reasons: list[str | None],
+             k: int) -> bool:  # fmt: skip
     """Whether a relation with a visible margin narrows a small hidden cell below its full
     range 1..k-1, or gives any hidden member away.
 
@@ -99,7 +100,7 @@ def _exposed(group: list[int], persons: np.ndarray, reasons: list[str | None], k
     hidden = [i for i in group[1:] if reasons[i] is not None]
     if len(hidden) == 1:
         return True
-    if persons[group[0]] != sum(int(persons[i]) for i in group[1:]):
+    if not additive:
         return False
     rest = int(persons[group[0]]) - sum(int(persons[i]) for i in group[1:] if reasons[i] is None)
     bounds = {i: _bounds(reasons[i], int(persons[i]), k) for i in hidden}
@@ -131,17 +132,16 @@ def _partner(candidates: list[int], cells: Sequence[Dims], persons: np.ndarray,
 
 
 def _ranges(
-    groups: list[list[int]], persons: np.ndarray, reasons: list[str | None], k: int,
-    cells_of_interest: list[int],
+    groups: list[list[int]], additive: bool, persons: np.ndarray, reasons: list[str | None],
+    k: int, cells_of_interest: list[int],
 ) -> dict[int, tuple[float, float]]:  # fmt: skip
     """The least and most each small hidden cell can hold for a reader who knows every shown
     figure, every mark and every relation: one pair of linear programs per cell, over the
     hidden cells its relations connect it to."""
     hidden = [i for i, r in enumerate(reasons) if r is not None]
     column = {cell: n for n, cell in enumerate(hidden)}
-    # Distinct persons add up along a breakdown only when each person falls in one cell;
-    # otherwise a reader knows only that a margin is at most the sum and at least each cell.
-    additive = all(persons[g[0]] == sum(persons[i] for i in g[1:]) for g in groups)
+    # Where persons do not add up (``additive`` false), a reader knows only that a margin is
+    # at most the sum of its cells and at least each of them.
     # Each constraint: sum of sign * cell <= or = 0; shown cells move to the right-hand side.
     constraints = []
     for group in groups:
@@ -214,20 +214,23 @@ def complementary(
     """
     empty = {i for i, r in enumerate(reasons) if r == NO_PERSONS}
     reasons = [None if r == NO_PERSONS else r for r in reasons]
-    _protect(relations(cells), cells, persons, reasons, k)
+    groups = relations(cells)
+    # Distinct persons add up along a relation only when each person falls in one cell.
+    additive = [bool(persons[g[0]] == sum(int(persons[i]) for i in g[1:])) for g in groups]
+    _protect(groups, additive, cells, persons, reasons, k)
     return [NO_PERSONS if i in empty else r for i, r in enumerate(reasons)]
 
 
-def _protect(groups: list[list[int]], cells: Sequence[Dims], persons: np.ndarray,
-             reasons: list[str | None], k: int) -> None:  # fmt: skip
+def _protect(groups: list[list[int]], additive: list[bool], cells: Sequence[Dims],
+             persons: np.ndarray, reasons: list[str | None], k: int) -> None:  # fmt: skip
     while True:
-        _per_relation(groups, cells, persons, reasons, k)
+        _per_relation(groups, additive, cells, persons, reasons, k)
         if not cells or len(cells[0]) < 2:
             return  # one relation: the check per relation is exact
         small = [i for i, r in enumerate(reasons) if r == PRIMARY_SMALL]
         if not small:
             return
-        ranges = _ranges(groups, persons, reasons, k, small)
+        ranges = _ranges(groups, all(additive), persons, reasons, k, small)
         pinned = [i for i in small if ranges[i][1] - ranges[i][0] < 2 - 1e-6]
         if not pinned:
             return
@@ -240,13 +243,13 @@ def _protect(groups: list[list[int]], cells: Sequence[Dims], persons: np.ndarray
             reasons[_partner(around, cells, persons, 2 * k)] = COMPLEMENTARY
 
 
-def _per_relation(groups: list[list[int]], cells: Sequence[Dims], persons: np.ndarray,
-                  reasons: list[str | None], k: int) -> None:  # fmt: skip
+def _per_relation(groups: list[list[int]], additive: list[bool], cells: Sequence[Dims],
+                  persons: np.ndarray, reasons: list[str | None], k: int) -> None:  # fmt: skip
     """Every relation hides none, or at least two members with room enough."""
     changed = True
     while changed:
         changed = False
-        for group in groups:
+        for group, adds in zip(groups, additive, strict=True):
             margin, inner = group[0], group[1:]
             hidden = [i for i in group if reasons[i] is not None]
             if not hidden:
@@ -254,7 +257,7 @@ def _per_relation(groups: list[list[int]], cells: Sequence[Dims], persons: np.nd
             if reasons[margin] is not None:
                 if len(hidden) > 1:
                     continue
-            elif not _exposed(group, persons, reasons, k):
+            elif not _exposed(group, adds, persons, reasons, k):
                 continue
             visible = [i for i in inner if reasons[i] is None] or (
                 [margin] if reasons[margin] is None else []
