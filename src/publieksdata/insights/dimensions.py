@@ -89,12 +89,17 @@ def price_band(v: Table) -> StringValue:
     return ibis.cases(*branches, else_=last)
 
 
-def lead_time(v: Table) -> StringValue:
-    """Whole days between the first order and the performance (calendar days, UTC)."""
+def days_ahead(v: Table) -> ibis.Value:
+    """Whole calendar days (UTC) from the first order to the performance, at least 0."""
     days = (v.starts_at.epoch_seconds() // SECONDS_PER_DAY) - (
         v.ordered_at.epoch_seconds() // SECONDS_PER_DAY
     )
-    banded = _bands(ibis.greatest(days, 0), band_labels("lead_time"))
+    return ibis.greatest(days, 0)
+
+
+def lead_time(v: Table) -> StringValue:
+    """Whole days between the first order and the performance (calendar days, UTC)."""
+    banded = _bands(days_ahead(v), band_labels("lead_time"))
     return ibis.ifelse(v.ordered_at.isnull(), UNKNOWN, banded)
 
 

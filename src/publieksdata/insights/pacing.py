@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import ibis
 from ibis.expr.types import StringValue, Table
 
-from publieksdata.insights.dimensions import UNKNOWN, Dimension
+from publieksdata.insights.dimensions import UNKNOWN, Dimension, days_ahead
 from publieksdata.insights.source import Source
 from publieksdata.insights.visits import sold_visits
 from publieksdata.standard.text import Text
@@ -52,7 +52,10 @@ class Curve:
     days: list[int]  # sorted lead times of past tickets
     tickets: list[int]  # tickets at each lead time
     performances: int
-    total: int
+
+    @property
+    def total(self) -> int:
+        return sum(self.tickets)
 
     def reached(self, days_before: int) -> float | None:
         """Share of final tickets already sold ``days_before`` days before the start."""
@@ -73,9 +76,8 @@ def curves(source: Source, institution_id: str, today: dt.date) -> dict[str, Cur
         & (every.starts_at < end)
         & every.ordered_at.notnull()
     )
-    days = (past.starts_at.epoch_seconds() // 86_400) - (past.ordered_at.epoch_seconds() // 86_400)
     grouped = (
-        past.mutate(discipline=past.discipline.fill_null(UNKNOWN), days=ibis.greatest(days, 0))
+        past.mutate(discipline=past.discipline.fill_null(UNKNOWN), days=days_ahead(past))
         .group_by(["discipline", "days"])
         .aggregate(tickets=ibis._.tickets.sum())
         .order_by(["discipline", "days"])
@@ -98,6 +100,5 @@ def curves(source: Source, institution_id: str, today: dt.date) -> dict[str, Cur
             [int(r["days"]) for r in rows],
             [int(r["tickets"]) for r in rows],
             int(row["performances"]),
-            sum(int(r["tickets"]) for r in rows),
         )
     return found
