@@ -11,8 +11,11 @@ import pytest
 
 from publieksdata.deliver.coding import confirm
 from publieksdata.deliver.delivery import deliver_file, erase_file
+from publieksdata.insights.source import Source
+from publieksdata.insights.tabulate import RecordKeys, tabulate
+from publieksdata.insights.visits import visits
 from publieksdata.warehouse.store import Warehouse
-from publieksdata.warehouse.summary import _FOLD
+from publieksdata.warehouse.summary import fold
 from publieksdata.warehouse.upkeep import retain
 from tests.conftest import Delivered
 
@@ -20,7 +23,7 @@ from tests.conftest import Delivered
 def differences(warehouse: Warehouse) -> int:
     """Rows in the summary but not in a fresh fold, and the other way round."""
     warehouse.db.execute("CREATE OR REPLACE TEMP TABLE fresh AS SELECT * FROM visit_facts LIMIT 0")
-    warehouse.db.execute(_FOLD.format(where="true").replace("INTO visit_facts", "INTO fresh"))
+    warehouse.db.execute(f"INSERT INTO fresh {fold()}")
     return int(warehouse.scalar(
         "SELECT (SELECT count(*) FROM (SELECT * FROM visit_facts EXCEPT ALL SELECT * FROM fresh))"
         " + (SELECT count(*) FROM (SELECT * FROM fresh EXCEPT ALL SELECT * FROM visit_facts))"
@@ -115,3 +118,17 @@ def test_merges_by_linkage_keep_the_summary_equal(delivered: Delivered, copy: Pa
                               period="bridge")  # fmt: skip
         assert report.persons_merged >= 1
         assert differences(warehouse) == 0
+
+
+@pytest.mark.parametrize("by", [(), ("season", "age_band"), ("frequency",)])
+def test_questions_from_the_summary_equal_folding_the_tickets_on_the_fly(
+    delivered: Delivered, by: tuple[str, ...]
+) -> None:
+    keys = RecordKeys.from_key(delivered.key)
+    extras = {"frequency"} if "frequency" in by else set()
+    tables = [
+        tabulate(visits(Source.duckdb(delivered.warehouse, raw=raw), extras=extras), by, keys)
+        for raw in (False, True)
+    ]
+    assert tables[0].num_rows > 0
+    assert tables[0].equals(tables[1])

@@ -17,9 +17,9 @@ from collections.abc import Collection, Sequence
 import ibis
 from ibis.expr.types import Table
 
-from publieksdata.insights.dimensions import season_start
 from publieksdata.insights.source import Source
 from publieksdata.standard.definitions import Season, definitions, season_of
+from publieksdata.warehouse.summary import fold
 
 PERFORMANCE = ("institution_id", "production_key", "starts_at")
 VISIT_COLUMNS = (*PERFORMANCE, "person_id", "tickets", "revenue_cents", "ordered_at", "channel",
@@ -36,25 +36,12 @@ def _lookback(term: str) -> int:
 
 def sold_visits(source: Source) -> Table:
     """Every sold visit in the warehouse, with the start year of its season: the summary
-    the warehouse keeps, or folded from the tickets on the fly when asked (``raw``)."""
-    if not source.raw:
-        return source.table("visit_facts").select(*VISIT_COLUMNS, "season_year")
-    t = source.table("tickets")
-    t = t.filter(t.status == definitions()["ticket"].parameters["counted_status"])
-    grouped = t.group_by([*PERFORMANCE, "person_id"]).aggregate(
-        tickets=t.ticket_count.sum().cast("int64"),
-        revenue_cents=(t.price_paid * 100).round().cast("int64").sum(),
-        ordered_at=t.ordered_at.min(),
-        channel=t.channel.min(),
-        discipline=t.discipline.min(),
-        genre=t.genre.min(),
-        pc4=t.pc4.min(),
-        birth_year=t.birth_year.min(),
-        gender=t.gender.min(),
-    )
-    return grouped.mutate(season_year=season_start(grouped).cast("int32")).select(
-        *VISIT_COLUMNS, "season_year"
-    )
+    the warehouse keeps, or (``raw``, DuckDB only) the same fold run on the tickets on the
+    fly."""
+    if source.raw:
+        source.backend.raw_sql(f"CREATE OR REPLACE TEMP VIEW folded_visits AS {fold()}")
+    facts = source.table("folded_visits" if source.raw else "visit_facts")
+    return facts.select(*VISIT_COLUMNS, "season_year")
 
 
 def in_seasons(visits: Table, seasons: Sequence[Season] | None) -> Table:

@@ -36,15 +36,27 @@ CREATE TABLE IF NOT EXISTS visit_facts (
 );
 """
 _FOLD = f"""
-INSERT INTO visit_facts
 SELECT institution_id, production_key, starts_at, person_id,
-       sum(ticket_count), sum(round(price_paid * 100))::BIGINT, min(ordered_at), min(channel),
-       min(discipline), min(genre), min(pc4), min(birth_year), min(gender),
-       year(starts_at) - CASE WHEN month(starts_at) >= {_SEASON_START} THEN 0 ELSE 1 END
+       sum(ticket_count)::BIGINT AS tickets,
+       sum(round(price_paid * 100))::BIGINT AS revenue_cents, min(ordered_at) AS ordered_at,
+       min(channel) AS channel, min(discipline) AS discipline, min(genre) AS genre,
+       min(pc4) AS pc4, min(birth_year) AS birth_year, min(gender) AS gender,
+       (year(starts_at) - CASE WHEN month(starts_at) >= {_SEASON_START} THEN 0 ELSE 1 END
+       )::INTEGER AS season_year
 FROM tickets WHERE status = '{_SOLD}' AND ({{where}})
 GROUP BY institution_id, production_key, starts_at, person_id
-ORDER BY institution_id, starts_at
 """
+
+
+def fold(where: str = "true") -> str:
+    """The query that folds sold tickets (those ``where`` selects) into visits, in the
+    columns of ``visit_facts``; questions run it on the fly to compare with the summary."""
+    return _FOLD.format(where=where)
+
+
+def _insert(db: duckdb.DuckDBPyConnection, where: str, params: list[object]) -> None:
+    db.execute(f"INSERT INTO visit_facts {fold(where)} ORDER BY institution_id, starts_at",
+               params)  # fmt: skip
 
 
 def refresh_institutions(db: duckdb.DuckDBPyConnection, institutions: Iterable[str]) -> None:
@@ -52,7 +64,7 @@ def refresh_institutions(db: duckdb.DuckDBPyConnection, institutions: Iterable[s
     ids = sorted(set(institutions))
     if ids:
         db.execute("DELETE FROM visit_facts WHERE list_contains(?, institution_id)", [ids])
-        db.execute(_FOLD.format(where="list_contains(?, institution_id)"), [ids])
+        _insert(db, "list_contains(?, institution_id)", [ids])
 
 
 def refresh_persons(db: duckdb.DuckDBPyConnection, persons: Iterable[int]) -> None:
@@ -60,10 +72,10 @@ def refresh_persons(db: duckdb.DuckDBPyConnection, persons: Iterable[int]) -> No
     ids = sorted(set(persons))
     if ids:
         db.execute("DELETE FROM visit_facts WHERE list_contains(?, person_id)", [ids])
-        db.execute(_FOLD.format(where="list_contains(?, person_id)"), [ids])
+        _insert(db, "list_contains(?, person_id)", [ids])
 
 
 def rebuild(db: duckdb.DuckDBPyConnection) -> None:
     """Fold every ticket again (after retention, or for a warehouse without a summary)."""
     db.execute("DELETE FROM visit_facts")
-    db.execute(_FOLD.format(where="true"))
+    _insert(db, "true", [])
