@@ -8,7 +8,9 @@ The warehouse is built straight from the generator's ground truth (one fact row 
 cancelled visit, true persons), which is quick at any scale; delivery has its own benchmark.
 It prints the machine, the warehouse size, the build time of the summary, and for one
 institution's dashboard and for the sector overview the p50 and p95 latency of a fresh
-question (no cache) from the summary and from the raw tickets, with their ratio.
+question (no cache) from the summary and from the raw tickets, with their ratio; and the
+same for the all-institutions overlap matrix (institutions that agreed to be named, the
+others together) and the one by discipline.
 """
 
 from __future__ import annotations
@@ -37,6 +39,10 @@ SECTOR: list[tuple[str, dict[str, Any]]] = [
     ("reach", {"by": ("season", "discipline")}),
     ("reach", {"by": "age_band"}),
     ("reach", {"by": ("season", "sector_newcomer")}),
+]
+OVERLAP: list[tuple[str, dict[str, Any]]] = [
+    ("overlap", {"by": "institution"}),
+    ("overlap", {"by": "discipline"}),
 ]
 
 
@@ -89,7 +95,7 @@ def run(path: Path, key: Any, institutions: list[str], raw: bool,
     from publieksdata.release.policy import ReleasePolicy
 
     source = Source.duckdb(path, raw=raw)
-    timings: dict[str, list[float]] = {"dashboard": [], "sector": []}
+    timings: dict[str, list[float]] = {"dashboard": [], "sector": [], "overlap": []}
 
     def ask(view: Any, questions: list[tuple[str, dict[str, Any]]]) -> float:
         started = time.perf_counter()
@@ -103,6 +109,8 @@ def run(path: Path, key: Any, institutions: list[str], raw: bool,
     for _ in range(sector_repeats):
         fresh = Insights(source, key, ReleasePolicy())
         timings["sector"].append(ask(fresh.sector(), SECTOR))
+        fresh = Insights(source, key, ReleasePolicy())
+        timings["overlap"].append(ask(fresh.sector(), OVERLAP))
     source.close()
     return timings
 
@@ -144,8 +152,9 @@ def main() -> None:
           f"{build_seconds:,.1f} s")  # fmt: skip
     print(f"dashboard      {len(DASHBOARD)} questions for each of the {len(largest)} largest "
           "institutions; sector overview "
-          f"{len(SECTOR)} questions; every question fresh (no cache)")  # fmt: skip
-    for name in ("dashboard", "sector"):
+          f"{len(SECTOR)} questions; overlap matrix {len(OVERLAP)} questions; every question "
+          "fresh (no cache)")  # fmt: skip
+    for name in ("dashboard", "sector", "overlap"):
         ours, theirs = summary[name], raw[name]
         print(
             f"{name:<14} summary p50 {p(ours, 0.5):6.2f} s  p95 {p(ours, 0.95):6.2f} s   "

@@ -685,6 +685,29 @@ def insights_crossover(
     _show(view.crossover(by=by, season=season), csv_path, xlsx_path, as_json)
 
 
+@insights_app.command("overlap")
+def insights_overlap(
+    by: Annotated[
+        str,
+        typer.Option(
+            "--by",
+            help="discipline, region_discipline (province and discipline) or "
+            "institution (those that agreed to be named, the others together).",
+        ),
+    ] = "discipline",
+    season: SeasonOption = None,
+    csv_path: CsvOption = None,
+    xlsx_path: XlsxOption = None,
+    as_json: JsonOption = False,
+    data: DataOption = None,
+    key_file: KeyOption = None,
+    policy: PolicyOption = None,
+) -> None:
+    """The sector's overlap matrix: persons who visited both of every two groups."""
+    view = _view(Settings.load(data=data, key_file=key_file, policy=policy), None, True)
+    _show(view.overlap(by=by, season=season), csv_path, xlsx_path, as_json)
+
+
 @insights_app.command("penetration")
 def insights_penetration(
     institution: MaybeInstitutionOption = None,

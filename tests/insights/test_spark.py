@@ -98,6 +98,15 @@ def test_crossover_is_the_same_on_spark(engines: tuple[Insights, Insights],
     )
 
 
+@pytest.mark.parametrize("by", ["discipline", "institution"])
+def test_the_overlap_matrix_is_the_same_on_spark(engines: tuple[Insights, Insights],
+                                                 by: str) -> None:  # fmt: skip
+    duckdb_side, spark_side = engines
+    assert (
+        spark_side.sector().overlap(by=by).table.equals(duckdb_side.sector().overlap(by=by).table)
+    )
+
+
 def test_a_season_filter_works_the_same_on_spark(engines: tuple[Insights, Insights]) -> None:
     duckdb_side, spark_side = engines
     asked = {"by": "channel", "season": ["2024-2025", "2025-2026"]}

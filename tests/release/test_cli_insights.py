@@ -104,3 +104,21 @@ def test_crossover_names_only_institutions_that_agreed(
     released = json.loads(result.stdout)
     assert {"share", "institution"} <= set(released["cells"][0])
     assert any(c["institution"] == "other_institutions" for c in released["cells"])
+
+
+def test_the_overlap_matrix_prints_and_exports(options: tuple[str, ...], tmp_path: Path) -> None:
+    csv_path = tmp_path / "overlap.csv"
+    result = run("--lang", "en", "insights", "overlap", "--by", "discipline",
+                 "--csv", str(csv_path), *options)  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "Also visited" in result.stdout
+    rows = list(csv.reader(csv_path.open(encoding="utf-8-sig")))
+    assert rows[0][:4] == ["Visited", "Also visited", "Reach (persons)",
+                           "Share of the visitors of 'Visited'"]  # fmt: skip
+    diagonal = [r for r in rows[1:] if not r[0].startswith("#") and r[0] == r[1]]
+    assert diagonal
+    assert all(r[3] in ("100.0", "x", "–") for r in diagonal)
+    assert any(r[3] == "100.0" for r in diagonal)
+    wrong = run("insights", "overlap", "--by", "season", *options)
+    assert wrong.returncode == 2
+    assert "[insights-unknown-breakdown]" in wrong.stderr

@@ -21,6 +21,7 @@ from publieksdata.deliver.coding import production_key
 from publieksdata.errors import PubliekError
 from publieksdata.insights.crossover import CROSSOVER, TOUR, elsewhere, on_tour
 from publieksdata.insights.dimensions import DIMENSIONS, UNKNOWN, dimensions
+from publieksdata.insights.overlap import ALSO, GROUP, matrix_dimensions, pairs
 from publieksdata.insights.pacing import PERFORMANCE, curves, performance, upcoming
 from publieksdata.insights.source import Source
 from publieksdata.insights.tabulate import RecordKeys, tabulate
@@ -111,6 +112,26 @@ class View:
         return released.with_pacing(curves(self.insights.source, institution, today),
                                     disciplines, today)  # fmt: skip
 
+    def overlap(self, by: str = "discipline", season: SeasonChoice = None) -> Release:
+        """The sector's overlap matrix: for every two groups — disciplines, province and
+        main discipline, or institutions that agreed to be named (the others together) —
+        the persons who visited both, and their share of the first group's visitors. Each
+        cell combines the institutions of both groups, so the institution rules apply."""
+        if self.scope != "sector":
+            raise PubliekError(
+                "insights-overlap-scope",
+                "De overlapmatrix is een vraag over de hele sector (--sector); voor uw eigen "
+                "publiek is er 'crossover'.",
+                "The overlap matrix is a question about the whole sector (--sector); for your "
+                "own audience there is 'crossover'.",
+            )
+        name = dimensions(by, CROSSOVER, most=1)[0]
+        table = self.insights.tabulation(f"overlap@{name}", None, seasons(season),
+                                         (GROUP, ALSO))  # fmt: skip
+        sides = matrix_dimensions(name)
+        return release("overlap", table, (GROUP, ALSO), "sector", self.insights.policy,
+                       sides).as_matrix()  # fmt: skip
+
     def _own(self, question: str) -> str:
         if self.scope != "own" or not self.institutions:
             raise PubliekError(
@@ -163,6 +184,10 @@ class Insights:
         if metric == "crossover" and institutions:
             base = elsewhere(self.source, institutions[0], chosen)
             table = tabulate(base, by, self.record_keys, self.institutions(), CROSSOVER)
+        elif metric.startswith("overlap@"):
+            base = pairs(self.source, metric[8:], chosen)
+            table = tabulate(base, by, self.record_keys, self.institutions(),
+                             matrix_dimensions(metric[8:]))  # fmt: skip
         elif metric.startswith("tour@"):
             base = on_tour(self.source, metric[5:], chosen)
             table = tabulate(base, by, self.record_keys, self.institutions(), TOUR)

@@ -48,6 +48,9 @@ LABELS: dict[str, Text] = {
     "revenue": Text(nl="Omzet (€)", en="Revenue (€)"),
     "average_spend": Text(nl="Gem. besteding per bezoek (€)", en="Avg. spend per visit (€)"),
     "share": Text(nl="Deel van uw publiek", en="Share of your audience"),
+    "share_of_group": Text(
+        nl="Deel van de bezoekers van 'Bezocht'", en="Share of the visitors of 'Visited'"
+    ),
     "inhabitants": Text(nl="Inwoners (CBS)", en="Inhabitants (CBS)"),
     "days_to_go": Text(nl="Dagen te gaan", en="Days to go"),
     "expected_share": Text(
@@ -154,6 +157,24 @@ class Release:
         table = self.table.append_column("share", pa.array(share, pa.float64()))
         return replace(self, table=table, figures=(*self.figures, "share"))
 
+    def as_matrix(self) -> Release:
+        """An overlap matrix: its cells without the margins (persons do not add up across
+        groups), each with its reach as a percentage of its row's diagonal, from released
+        figures only."""
+        group, also = self.by
+        every = self.table.to_pylist()
+        keep = [i for i, r in enumerate(every) if r[group] is not None and r[also] is not None]
+        rows = [every[i] for i in keep]
+        diagonal = {r[group]: r["persons"] for r in rows if r[group] == r[also]}
+        share = []
+        for r in rows:
+            reach = diagonal.get(r[group])
+            share.append(None if r["persons"] is None or not reach
+                         else round(100 * r["persons"] / reach, 1))  # fmt: skip
+        table = self.table.take(pa.array(keep, pa.int64()))
+        table = table.append_column("share_of_group", pa.array(share, pa.float64()))
+        return replace(self, table=table, figures=("persons", "share_of_group"))
+
     @property
     def perturbed(self) -> bool:
         return self.policy.noise > 0 or self.policy.rounding > 1
@@ -234,7 +255,7 @@ class Release:
 
 
 def _number(value: Any, figure: str, language: Language) -> str:
-    if figure in ("share", "expected_share"):
+    if figure in ("share", "expected_share", "share_of_group"):
         text = f"{value:.1f} %"
     elif figure == "per_1000":
         text = f"{value:,.1f}"
