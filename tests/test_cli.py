@@ -129,5 +129,9 @@ def test_deliver_tells_what_is_missing_and_takes_a_correction(tmp_path: Path) ->
                  "--map", "Evenement=production.title")  # fmt: skip
     assert loaded.returncode == 0, loaded.stderr
     assert "geladen 5" in loaded.stdout
+    assert "Dashboard voorbereid: 8 tabellen" in loaded.stdout  # one per question
     listed = run("deliveries", *settings)
     assert "I0009" in listed.stdout
+    prepared = run("--lang", "en", "prepare", *settings)
+    assert prepared.returncode == 0, prepared.stderr
+    assert "Dashboard prepared: 6 tables" in prepared.stdout  # the sector's; I0009's are current

@@ -10,6 +10,7 @@ import datetime as dt
 import json
 import shutil
 import sys
+import time
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -38,6 +39,7 @@ from publieksdata.pseudonymise.keys import (
     previous_key_path,
     write_rotated,
 )
+from publieksdata.release import dashboard
 from publieksdata.release.export import write_csv, write_xlsx_release
 from publieksdata.release.insights import Insights, View
 from publieksdata.release.policy import ReleasePolicy
@@ -246,6 +248,7 @@ def demo(
                                                            "duplicates", "warnings")})  # fmt: skip
             bar.advance(task)
         persons = warehouse.scalar("SELECT count(DISTINCT person_id) FROM tickets")
+        prepared = _prepare(warehouse, key, [], True, bar)  # the sector's; see 'prepare'
     out.rule("publieksdata demo")
     out.print(_summary_table(summary))
     table = Table(show_header=False, box=None)
@@ -262,6 +265,7 @@ def demo(
     ):
         table.add_row(label, f"{_n(value)}")
     out.print(table)
+    out.print(prepared)
     out.print(
         _say(
             f"\nElke instelling leverde haar export; identificerende gegevens zijn bij aankomst "
@@ -398,6 +402,10 @@ def deliver(
     data: DataOption = None,
     key_file: KeyOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+    prepare: Annotated[
+        bool,
+        typer.Option(help="Answer the institution's dashboard ahead, right after loading."),
+    ] = True,
 ) -> None:
     """Deliver an export: read, map, validate, pseudonymise and load it, all or nothing."""
     if not file.is_file():
@@ -415,13 +423,61 @@ def deliver(
             file, institution, warehouse, key, mappings=store, profile=profile, period=period,
             progress=lambda rows: bar.update(task, completed=rows),
         )  # fmt: skip
+        prepared = None
+        if prepare and report.status == "loaded" and report.loaded > 0:
+            prepared = _prepare(warehouse, key, [institution], False, bar)
     if as_json:
         out.print_json(json.dumps(asdict(report)))
     else:
         for line in report.lines(_language()):
             out.print(escape(line), highlight=False)
+        if prepared is not None:
+            out.print(prepared)
     if report.status == "loaded" and report.loaded == 0:
         sys.exit(1)
+
+
+def _prepare(warehouse: Warehouse, key: DeploymentKey, institutions: list[str], sector: bool,
+             bar: Progress) -> str:  # fmt: skip
+    """Answer dashboards ahead; a failure here leaves the data as loaded, and the
+    dashboard is then computed when it is opened."""
+    task = bar.add_task(_say("dashboard", "dashboard"), total=None)
+    started = time.perf_counter()
+    try:
+        count = dashboard.prepare(warehouse.db, key, institutions, sector=sector,
+                                  progress=lambda done, total: bar.update(
+                                      task, completed=done, total=total))  # fmt: skip
+    except Exception as error:  # the delivery itself is committed; say so and go on
+        return _say(
+            f"Dashboard niet voorbereid ({type(error).__name__}); het wordt berekend als u "
+            "het opent.",
+            f"Dashboard not prepared ({type(error).__name__}); it is computed when opened.",
+        )
+    seconds = time.perf_counter() - started
+    return _say(f"Dashboard voorbereid: {_n(count)} tabellen in "
+                f"{f'{seconds:.1f}'.replace('.', ',')} s.",
+                f"Dashboard prepared: {_n(count)} tables in {seconds:.1f} s.")  # fmt: skip
+
+
+@app.command("prepare")
+def prepare_command(
+    institution: Annotated[
+        list[str] | None, typer.Option("--institution", help="Only these institutions.")
+    ] = None,
+    sector: Annotated[
+        bool, typer.Option(help="Also the sector overview and the overlap matrices.")
+    ] = True,
+    data: DataOption = None,
+    key_file: KeyOption = None,
+) -> None:
+    """Answer the dashboards ahead for the data as it is now (after a batch of deliveries,
+    or nightly): every institution's, and the sector's."""
+    warehouse, key = _warehouse(Settings.load(data=data, key_file=key_file))
+    with warehouse, _progress() as bar:
+        chosen = institution or [str(r[0]) for r in warehouse.db.execute(
+            "SELECT DISTINCT institution_id FROM visit_facts ORDER BY 1").fetchall()]  # fmt: skip
+        said = _prepare(warehouse, key, chosen, sector, bar)
+    out.print(said)
 
 
 @app.command()

@@ -17,7 +17,7 @@ from pathlib import Path
 from publieksdata.errors import PubliekError
 from publieksdata.standard.codelists import codelist
 from publieksdata.standard.schema import load_standard
-from publieksdata.warehouse import summary
+from publieksdata.warehouse import cubes, summary
 from publieksdata.warehouse.store import Warehouse
 
 # (pattern on the folded title, discipline, genre or None, confidence)
@@ -190,5 +190,6 @@ def load_institutions(warehouse: Warehouse, path: Path) -> int:
             warehouse.db.execute(
                 "INSERT OR REPLACE INTO institutions VALUES (?, ?, ?, ?, ?, ?, ?)", values
             )
+        cubes.bump(warehouse.db, [cubes.REGISTER])
         warehouse.log("institutions-loaded", None, {"institutions": len(rows)})
     return len(rows)

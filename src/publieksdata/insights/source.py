@@ -1,7 +1,8 @@
 """Where metrics read from: the warehouse through Ibis, on DuckDB or on Spark.
 
 Queries only read. On DuckDB the warehouse file is opened read-only; on Spark the same
-tables are read from the Parquet export of the warehouse.
+tables are read from the Parquet export of the warehouse. On DuckDB a question may also find
+its tabulation stored ahead (see ``warehouse.cubes``).
 """
 
 from __future__ import annotations
@@ -10,10 +11,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import ibis
+import pyarrow as pa
 from ibis.expr.types import Table
 
 from publieksdata.errors import PubliekError
+from publieksdata.warehouse import cubes
 
 TABLES = ("tickets", "visit_facts", "institutions", "productions", "areas")
 
@@ -25,13 +29,30 @@ class Source:
     backend: Any
     engine: str
     raw: bool = False  # fold tickets on every question instead of reading the summary
+    stored: bool = False  # look for tabulations stored ahead
 
     def table(self, name: str) -> Table:
         return self.backend.table(name)
 
+    def versions(self) -> dict[str, int]:
+        """The data versions stored tabulations are stamped with (none off DuckDB)."""
+        return cubes.versions(self.backend.con) if self.stored else {}
+
+    def cube(self, question: str, made_from: str) -> pa.Table | None:
+        """A tabulation stored ahead for exactly this data, if there is one."""
+        return cubes.load(self.backend.con, question, made_from) if self.stored else None
+
     @classmethod
-    def duckdb(cls, warehouse: Path, *, raw: bool = False) -> Source:
-        """The warehouse file itself, read-only (deliveries can wait; queries never write)."""
+    def connected(cls, db: duckdb.DuckDBPyConnection) -> Source:
+        """An open warehouse connection (the one that just delivered), to answer questions
+        ahead. The warehouse closes that connection; do not close this source."""
+        return cls(ibis.duckdb.from_connection(db), "duckdb", stored=True)
+
+    @classmethod
+    def duckdb(cls, warehouse: Path, *, raw: bool = False, stored: bool = True) -> Source:
+        """The warehouse file itself, read-only (deliveries can wait; queries never write).
+        ``raw`` folds the tickets on every question; ``stored=False`` ignores tabulations
+        stored ahead (both only to compare speed)."""
         if not warehouse.exists():
             raise PubliekError(
                 "warehouse-missing",
@@ -48,7 +69,7 @@ class Source:
                 f"The warehouse {warehouse} cannot be opened ({type(error).__name__}); is a "
                 "delivery still running?",
             ) from None
-        return cls(backend, "duckdb", raw)
+        return cls(backend, "duckdb", raw, stored and not raw)
 
     @classmethod
     def spark(cls, session: Any, location: str | Path) -> Source:

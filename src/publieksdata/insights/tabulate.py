@@ -49,6 +49,12 @@ class RecordKeys:
         offset = int.from_bytes(secret[8:16], "big") % PRIME
         return cls(factor, offset, secret[16:])
 
+    @property
+    def fingerprint(self) -> str:
+        """Names these keys without revealing them (stored tabulations carry it)."""
+        material = f"{self.factor}:{self.offset}:".encode() + self.secret
+        return hashlib.sha256(b"record-keys/" + material).hexdigest()[:16]
+
     def institution(self, institution_id: str) -> int:
         digest = hmac.new(self.secret, institution_id.encode(), hashlib.sha256).digest()
         return int.from_bytes(digest[:8], "big") % PRIME

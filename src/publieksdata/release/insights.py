@@ -31,8 +31,10 @@ from publieksdata.release.policy import ReleasePolicy
 from publieksdata.release.tables import Release, Scope, release
 from publieksdata.standard.definitions import Season
 from publieksdata.standard.text import Text
+from publieksdata.warehouse import cubes
 
 AREAS = ("pc4", "municipality", "province")
+SECTOR_WIDE = {"sector_newcomer", "sector_retention"}  # an own question reading everyone's
 PEER_GROUPS = ("discipline_size", "region")
 
 Breakdown = str | Sequence[str] | None
@@ -165,6 +167,8 @@ class Insights:
         self.policy = policy
         self._institutions: list[str] | None = None
         self._tabulations: OrderedDict[tuple[object, ...], pa.Table] = OrderedDict()
+        self._versions: dict[str, int] | None = None
+        self.computed: list[tuple[str, str, pa.Table]] = []  # (question, stamp, cells)
 
     def institutions(self) -> list[str]:
         """Institutions with data in the warehouse."""
@@ -181,27 +185,53 @@ class Insights:
         if key in self._tabulations:
             self._tabulations.move_to_end(key)
             return self._tabulations[key]
-        if metric == "crossover" and institutions:
-            base = elsewhere(self.source, institutions[0], chosen)
-            table = tabulate(base, by, self.record_keys, self.institutions(), CROSSOVER)
-        elif metric.startswith("overlap@"):
-            base = pairs(self.source, metric[8:], chosen)
-            table = tabulate(base, by, self.record_keys, self.institutions(),
-                             matrix_dimensions(metric[8:]))  # fmt: skip
-        elif metric.startswith("tour@"):
-            base = on_tour(self.source, metric[5:], chosen)
-            table = tabulate(base, by, self.record_keys, self.institutions(), TOUR)
-        elif metric.startswith("pacing@") and institutions:
-            base = upcoming(self.source, institutions[0], dt.date.fromisoformat(metric[7:]))
-            table = tabulate(base, by, self.record_keys, self.institutions(), PERFORMANCE)
-        else:
-            needs = {n for d in by if (n := DIMENSIONS[d].needs) is not None}
-            base = visits(self.source, institutions=institutions, seasons=chosen, extras=needs)
-            table = tabulate(base, by, self.record_keys, self.institutions())
+        question, made_from = self._stamp(metric, institutions, chosen, by)
+        stored = self.source.cube(question, made_from)
+        if stored is not None:
+            return self._keep(key, stored)
+        table = self._compute(metric, institutions, chosen, by)
+        self.computed.append((question, made_from, table))
+        return self._keep(key, table)
+
+    def _stamp(self, metric: str, institutions: list[str] | None,
+               chosen: list[Season] | None, by: tuple[str, ...]) -> tuple[str, str]:  # fmt: skip
+        """The question as stored tabulations name it, and the data it reads: an
+        institution's own visits, or (about others, or with the sector's history) the
+        whole sector's; always the register and the reference data."""
+        question = "|".join((metric, ",".join(institutions or ()),
+                             ",".join(s.name for s in chosen or ()), ",".join(by)))  # fmt: skip
+        own = (metric == "reach" or metric.startswith("pacing@")) and not SECTOR_WIDE & set(by)
+        reads = set(institutions or ()) if own and institutions else {cubes.FACTS}
+        if self._versions is None:
+            self._versions = self.source.versions()
+        made_from = cubes.stamp(self._versions, reads | {cubes.AREAS, cubes.REGISTER},
+                                self.record_keys.fingerprint)  # fmt: skip
+        return question, made_from
+
+    def _keep(self, key: tuple[object, ...], table: pa.Table) -> pa.Table:
         self._tabulations[key] = table
         if len(self._tabulations) > self.CACHED:
             self._tabulations.popitem(last=False)
         return table
+
+    def _compute(self, metric: str, institutions: list[str] | None,
+                 chosen: list[Season] | None, by: tuple[str, ...]) -> pa.Table:  # fmt: skip
+        if metric == "crossover" and institutions:
+            base = elsewhere(self.source, institutions[0], chosen)
+            return tabulate(base, by, self.record_keys, self.institutions(), CROSSOVER)
+        if metric.startswith("overlap@"):
+            base = pairs(self.source, metric[8:], chosen)
+            sides = matrix_dimensions(metric[8:])
+            return tabulate(base, by, self.record_keys, self.institutions(), sides)
+        if metric.startswith("tour@"):
+            base = on_tour(self.source, metric[5:], chosen)
+            return tabulate(base, by, self.record_keys, self.institutions(), TOUR)
+        if metric.startswith("pacing@") and institutions:
+            base = upcoming(self.source, institutions[0], dt.date.fromisoformat(metric[7:]))
+            return tabulate(base, by, self.record_keys, self.institutions(), PERFORMANCE)
+        needs = {n for d in by if (n := DIMENSIONS[d].needs) is not None}
+        base = visits(self.source, institutions=institutions, seasons=chosen, extras=needs)
+        return tabulate(base, by, self.record_keys, self.institutions())
 
     def population(self, by: str) -> tuple[dict[str | None, int | None], dict[str, Text]]:
         """Inhabitants per area (None: the whole country) and the areas' names."""

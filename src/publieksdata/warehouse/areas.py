@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from publieksdata.errors import PubliekError
+from publieksdata.warehouse import cubes
 from publieksdata.warehouse.store import Warehouse
 
 SECRET = -99997
@@ -205,5 +206,6 @@ def load_areas(warehouse: Warehouse, path: Path) -> tuple[str, int]:
             f"ON CONFLICT (pc4) DO UPDATE SET {updates}",
             [[row["pc4"], *(row[c] for c in columns)] for row in rows],
         )
+        cubes.bump(warehouse.db, [cubes.AREAS])
         warehouse.log("areas-loaded", None, {"format": name, "areas": len(rows)})
     return name, len(rows)

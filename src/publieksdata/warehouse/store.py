@@ -20,7 +20,7 @@ import pyarrow as pa
 
 from publieksdata.errors import PubliekError
 from publieksdata.sql import with_arrow
-from publieksdata.warehouse import summary
+from publieksdata.warehouse import cubes, summary
 
 SCHEMA_VERSION = "1"
 MEMORY_LIMIT = "1GB"
@@ -153,6 +153,7 @@ class Warehouse:
         if not read_only:
             self.db.execute(SCHEMA)
             self.db.execute(summary.SCHEMA)
+            self.db.execute(cubes.SCHEMA)
             if self.meta("summary_version") != summary.SUMMARY_VERSION:
                 with self.transaction():  # a warehouse from before the summary existed
                     summary.rebuild(self.db)

@@ -3,7 +3,9 @@
 Metrics count visits (one buyer at one performance), so folding the tickets once, when they
 change, spares every question the work. The summary is refreshed inside the same
 transaction as the change: per institution after a delivery, withdrawal, erasure or
-recoding, per person after linkage merged persons, and whole after retention.
+recoding, per person after linkage merged persons, and whole after retention. Each refresh
+counts a new data version for the institutions it touched, so stored tabulations made from
+the old visits are no longer used (see ``cubes``).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from collections.abc import Iterable
 import duckdb
 
 from publieksdata.standard.definitions import definitions
+from publieksdata.warehouse import cubes
 
 SUMMARY_VERSION = "1"
 _SOLD = definitions()["ticket"].parameters["counted_status"]
@@ -65,17 +68,33 @@ def refresh_institutions(db: duckdb.DuckDBPyConnection, institutions: Iterable[s
     if ids:
         db.execute("DELETE FROM visit_facts WHERE list_contains(?, institution_id)", [ids])
         _insert(db, "list_contains(?, institution_id)", [ids])
+        cubes.bump(db, ids)
 
 
 def refresh_persons(db: duckdb.DuckDBPyConnection, persons: Iterable[int]) -> None:
     """Fold the tickets of these persons again (after linkage merged some of them)."""
     ids = sorted(set(persons))
     if ids:
+        touched = _institutions_of(db, ids)
         db.execute("DELETE FROM visit_facts WHERE list_contains(?, person_id)", [ids])
         _insert(db, "list_contains(?, person_id)", [ids])
+        cubes.bump(db, touched | _institutions_of(db, ids))
+
+
+def _institutions_of(db: duckdb.DuckDBPyConnection, persons: list[int]) -> set[str]:
+    rows = db.execute(
+        "SELECT DISTINCT institution_id FROM visit_facts WHERE list_contains(?, person_id)",
+        [persons],
+    ).fetchall()
+    return {str(r[0]) for r in rows}
 
 
 def rebuild(db: duckdb.DuckDBPyConnection) -> None:
     """Fold every ticket again (after retention, or for a warehouse without a summary)."""
+    before = {str(r[0]) for r in db.execute("SELECT DISTINCT institution_id FROM visit_facts")
+              .fetchall()}  # fmt: skip
     db.execute("DELETE FROM visit_facts")
     _insert(db, "true", [])
+    after = {str(r[0]) for r in db.execute("SELECT DISTINCT institution_id FROM visit_facts")
+             .fetchall()}  # fmt: skip
+    cubes.bump(db, before | after | {cubes.FACTS})

@@ -1,0 +1,79 @@
+"""The dashboard: the questions it shows, and answering them before anyone asks.
+
+An institution's dashboard and the sector overview ask the same questions every time they
+open. :func:`prepare` asks them once after the data changed — after a delivery, or for the
+whole sector by ``publieksdata prepare`` — and stores their tabulations in the warehouse
+(``warehouse.cubes``), so that opening the dashboard only reads and releases them. Released
+figures are not stored: the release layer still judges every answer when it is asked.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import duckdb
+
+from publieksdata.insights.source import Source
+from publieksdata.pseudonymise.keys import DeploymentKey
+from publieksdata.release.insights import Insights, View
+from publieksdata.release.policy import ReleasePolicy
+from publieksdata.release.tables import Release
+from publieksdata.warehouse import cubes
+
+Question = tuple[str, dict[str, Any]]
+
+DASHBOARD: tuple[Question, ...] = (
+    ("reach", {}),
+    ("reach", {"by": "season"}),
+    ("reach", {"by": ("season", "age_band")}),
+    ("reach", {"by": "pc4"}),
+    ("reach", {"by": ("season", "visitor_type")}),
+    ("reach", {"by": "frequency"}),
+    ("reach", {"by": ("channel", "lead_time")}),
+    ("crossover", {"by": "discipline"}),
+)
+SECTOR: tuple[Question, ...] = (
+    ("reach", {"by": "discipline"}),
+    ("reach", {"by": ("season", "discipline")}),
+    ("reach", {"by": "age_band"}),
+    ("reach", {"by": ("season", "sector_newcomer")}),
+)
+OVERLAP: tuple[Question, ...] = (
+    ("overlap", {"by": "institution"}),
+    ("overlap", {"by": "discipline"}),
+)
+
+
+def ask(view: View, questions: Sequence[Question]) -> list[Release]:
+    """Every question of a dashboard, released."""
+    return [getattr(view, method)(**arguments) for method, arguments in questions]
+
+
+def prepare(db: duckdb.DuckDBPyConnection, key: DeploymentKey, institutions: Sequence[str],
+            *, sector: bool = False,
+            progress: Callable[[int, int], None] | None = None) -> int:  # fmt: skip
+    """Store the tabulations of these institutions' dashboards (and, with ``sector``, of the
+    sector overview and the overlap matrices) for the data as it is now; returns how many
+    were computed (those still current are kept as they are)."""
+    insights = Insights(Source.connected(db), key, ReleasePolicy())
+    known = set(insights.institutions())
+    chosen = [i for i in institutions if i in known]
+    steps = len(chosen) + (1 if sector else 0)
+    for done, institution in enumerate(chosen):
+        ask(insights.for_institution(institution), DASHBOARD)
+        if progress is not None:
+            progress(done + 1, steps)
+    if sector:
+        ask(insights.sector(), SECTOR + OVERLAP)
+        if progress is not None:
+            progress(steps, steps)
+    db.execute("BEGIN TRANSACTION")
+    try:
+        for question, made_from, cells in insights.computed:
+            cubes.store(db, question, made_from, cells)
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+    db.execute("COMMIT")
+    return len(insights.computed)
