@@ -40,6 +40,7 @@ from publieksdata.pseudonymise.keys import (
     write_rotated,
 )
 from publieksdata.release import dashboard
+from publieksdata.release.budget import Ledger
 from publieksdata.release.export import write_csv, write_xlsx_release
 from publieksdata.release.insights import Insights, View
 from publieksdata.release.policy import ReleasePolicy
@@ -481,6 +482,26 @@ def prepare_command(
 
 
 @app.command()
+def budget(
+    data: DataOption = None,
+    key_file: KeyOption = None,
+    policy: PolicyOption = None,
+) -> None:
+    """The privacy budget for differentially private sector tables: spent and left."""
+    settings = Settings.load(data=data, key_file=key_file, policy=policy)
+    chosen = settings.release_policy()
+    ledger = Ledger(settings.ledger)
+    spent = ledger.spent()
+    state = _say("aan", "on") if chosen.private else _say("uit", "off")
+    out.print(_say(
+        f"Differentiële privacy staat {state}: ε = {spent:.2f} van {chosen.dp_budget:.2f} "
+        f"besteed in {_n(ledger.releases())} tabellen; {chosen.dp_epsilon:.2f} per nieuwe tabel.",
+        f"Differential privacy is {state}: ε = {spent:.2f} of {chosen.dp_budget:.2f} spent in "
+        f"{_n(ledger.releases())} tables; {chosen.dp_epsilon:.2f} per new table.",
+    ))  # fmt: skip
+
+
+@app.command()
 def deliveries(
     institution: Annotated[str | None, typer.Option(help="Only this institution.")] = None,
     data: DataOption = None,
@@ -640,7 +661,8 @@ def _insights(settings: Settings) -> Insights:
     key = load_key(settings.key_file)
     with Warehouse(settings.warehouse, key.fingerprint, read_only=True):
         pass  # refuses a missing warehouse or another key before any query runs
-    return Insights(Source.duckdb(settings.warehouse), key, settings.release_policy())
+    return Insights(Source.duckdb(settings.warehouse), key, settings.release_policy(),
+                    Ledger(settings.ledger))  # fmt: skip
 
 
 def _show(release: Release, csv_path: Path | None, xlsx_path: Path | None, as_json: bool) -> None:

@@ -53,6 +53,11 @@ class Settings:
     def warehouse(self) -> Path:
         return self.data / "warehouse.duckdb"
 
+    @property
+    def ledger(self) -> Path:
+        """The privacy-budget ledger (see release.budget)."""
+        return self.data / "privacy-budget.sqlite"
+
     def release_policy(self) -> ReleasePolicy:
         """The deployment's release policy: the file if one is set, else the safe defaults."""
         return ReleasePolicy.load(self.policy) if self.policy else ReleasePolicy()

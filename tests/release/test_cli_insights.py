@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -122,3 +123,24 @@ def test_the_overlap_matrix_prints_and_exports(options: tuple[str, ...], tmp_pat
     wrong = run("insights", "overlap", "--by", "season", *options)
     assert wrong.returncode == 2
     assert "[insights-unknown-breakdown]" in wrong.stderr
+
+
+def test_differential_privacy_from_the_policy_and_its_budget(
+    delivered: Delivered, options: tuple[str, ...], tmp_path: Path
+) -> None:
+    data = tmp_path / "data"
+    data.mkdir()
+    shutil.copy(delivered.warehouse, data / "warehouse.duckdb")
+    policy = tmp_path / "policy.toml"
+    policy.write_text("[release]\ndp_epsilon = 0.5\ndp_budget = 0.5\n")
+    mine = ("--data", str(data), "--key-file", options[3], "--policy", str(policy))
+    first = run("--lang", "en", "insights", "reach", "--sector", "--by", "gender", *mine)
+    assert first.returncode == 0, first.stderr
+    assert "Differential privacy (OpenDP)" in first.stdout
+    again = run("--lang", "en", "insights", "reach", "--sector", "--by", "gender", *mine)
+    assert again.stdout == first.stdout, "the same question, the same answer"
+    refused = run("insights", "reach", "--sector", "--by", "channel", *mine)
+    assert refused.returncode == 2
+    assert "[privacy-budget-exhausted]" in refused.stderr
+    said = run("--lang", "en", "budget", *mine)
+    assert "ε = 0.50 of 0.50 spent in 1 tables" in said.stdout

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from itertools import combinations
@@ -25,6 +26,7 @@ from publieksdata.pseudonymise.keys import DeploymentKey
 # every engine (person ids stay below 2**32, so nothing overflows).
 PRIME = 2**31 - 1
 MEASURES = ("persons", "visits", "tickets", "revenue_cents")
+COUNTED = ("persons", "visits", "tickets")  # what a differentially private table counts
 PROTECTION = ("institutions", "top_revenue_cents", "second_revenue_cents", "key_sum",
               "all_named")  # fmt: skip
 
@@ -141,3 +143,42 @@ def tabulate(visits: Table, by: Sequence[str], keys: RecordKeys,
     table = table.cast(pa.schema([pa.field(d, pa.string()) for d in by] +
                                  [pa.field(m, t) for m, t in types.items()]))  # fmt: skip
     return table.sort_by([(d, "ascending", "at_end") for d in by]) if by else table
+
+
+def bounded(visits: Table, by: Sequence[str], *, max_cells: int, max_visits: int,
+            max_tickets: int,
+            breakdowns: Mapping[str, Dimension] = DIMENSIONS) -> pa.Table:  # fmt: skip
+    """The cells and margins of ``visits`` cut by ``by`` with each person's contribution
+    bounded, as differential privacy needs: at every level (the detailed cells, each margin,
+    the total) a person counts in at most ``max_cells`` cells, chosen at random. Visits and
+    tickets are counted in the detailed cells only, at most ``max_visits`` and
+    ``max_tickets`` per person and cell (margins of those are sums of noisy cells). Only
+    recognised persons count."""
+    known = visits.filter(visits.person_id.notnull())
+    cells = known.mutate(**{d: breakdowns[d].expression(known) for d in by})
+    parts = []
+    for level in levels(by):
+        per_person = _aggregate(cells, (*level, "person_id"), visits=cells.count(),
+                                tickets=cells.tickets.sum())  # fmt: skip
+        salt = ibis.literal(secrets.token_hex(16))  # a fresh draw of cells for every table
+        shuffle = ibis.literal("").concat(salt, *(per_person[d] for d in level)).hash()
+        ranked = per_person.mutate(
+            pick=ibis.row_number().over(group_by="person_id", order_by=shuffle)
+        )
+        kept = ranked.filter(ranked.pick < max_cells)
+        detailed = len(level) == len(by)
+        counted = _aggregate(
+            kept,
+            level,
+            persons=kept.count(),
+            visits=ibis.least(kept.visits, max_visits).sum() if detailed
+            else ibis.null("int64"),
+            tickets=ibis.least(kept.tickets, max_tickets).sum() if detailed
+            else ibis.null("int64"),
+        )  # fmt: skip
+        filled = {d: (counted[d] if d in level else ibis.null("string")) for d in by}
+        parts.append(counted.select(**filled, **{m: counted[m].cast("int64") for m in COUNTED}))
+    union = parts[0] if len(parts) == 1 else ibis.union(*parts)
+    table = union.to_pyarrow()
+    return table.cast(pa.schema([pa.field(d, pa.string()) for d in by] +
+                                [pa.field(m, pa.int64()) for m in COUNTED]))  # fmt: skip

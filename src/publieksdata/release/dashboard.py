@@ -9,7 +9,8 @@ figures are not stored: the release layer still judges every answer when it is a
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 import duckdb
@@ -60,14 +61,15 @@ def prepare(db: duckdb.DuckDBPyConnection, key: DeploymentKey, institutions: Seq
     known = set(insights.institutions())
     chosen = [i for i in institutions if i in known]
     steps = len(chosen) + (1 if sector else 0)
-    for done, institution in enumerate(chosen):
-        ask(insights.for_institution(institution), DASHBOARD)
-        if progress is not None:
-            progress(done + 1, steps)
-    if sector:
-        ask(insights.sector(), SECTOR + OVERLAP)
-        if progress is not None:
-            progress(steps, steps)
+    with _query_memory(db):
+        for done, institution in enumerate(chosen):
+            ask(insights.for_institution(institution), DASHBOARD)
+            if progress is not None:
+                progress(done + 1, steps)
+        if sector:
+            ask(insights.sector(), SECTOR + OVERLAP)
+            if progress is not None:
+                progress(steps, steps)
     db.execute("BEGIN TRANSACTION")
     try:
         for question, made_from, cells in insights.computed:
@@ -77,3 +79,15 @@ def prepare(db: duckdb.DuckDBPyConnection, key: DeploymentKey, institutions: Seq
         raise
     db.execute("COMMIT")
     return len(insights.computed)
+
+
+@contextmanager
+def _query_memory(db: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """The memory questions get on their own read-only connections (DuckDB's default),
+    instead of the smaller limit a delivery works within; restored afterwards."""
+    limit = db.execute("SELECT current_setting('memory_limit')").fetchall()[0][0]
+    db.execute("RESET memory_limit")
+    try:
+        yield
+    finally:
+        db.execute(f"SET memory_limit = '{limit}'")

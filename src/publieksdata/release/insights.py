@@ -24,11 +24,13 @@ from publieksdata.insights.dimensions import DIMENSIONS, UNKNOWN, dimensions
 from publieksdata.insights.overlap import ALSO, GROUP, matrix_dimensions, pairs
 from publieksdata.insights.pacing import PERFORMANCE, curves, performance, upcoming
 from publieksdata.insights.source import Source
-from publieksdata.insights.tabulate import RecordKeys, tabulate
+from publieksdata.insights.tabulate import COUNTED, RecordKeys, bounded, tabulate
 from publieksdata.insights.visits import visits
 from publieksdata.pseudonymise.keys import DeploymentKey
+from publieksdata.release.budget import Ledger
 from publieksdata.release.policy import ReleasePolicy
-from publieksdata.release.tables import Release, Scope, release
+from publieksdata.release.private import domain, private_table
+from publieksdata.release.tables import Release, Scope, ordered, release
 from publieksdata.standard.definitions import Season
 from publieksdata.standard.text import Text
 from publieksdata.warehouse import cubes
@@ -73,6 +75,8 @@ class View:
     def reach(self, by: Breakdown = None, season: SeasonChoice = None) -> Release:
         """Reach, visits, tickets, revenue and average spend, cut by up to two breakdowns."""
         names = dimensions(by)
+        if self.scope == "sector" and self.insights.policy.private:
+            return self.insights.private_reach(names, seasons(season))
         table = self.insights.tabulation("reach", self.institutions, seasons(season), names)
         return release("reach", table, names, self.scope, self.insights.policy)
 
@@ -161,10 +165,12 @@ class Insights:
 
     CACHED = 256  # tabulations kept; the read-only source cannot change while it is open
 
-    def __init__(self, source: Source, key: DeploymentKey, policy: ReleasePolicy) -> None:
+    def __init__(self, source: Source, key: DeploymentKey, policy: ReleasePolicy,
+                 ledger: Ledger | None = None) -> None:  # fmt: skip
         self.source = source
         self.record_keys = RecordKeys.from_key(key)
         self.policy = policy
+        self.ledger = ledger  # needed for differential privacy: the budget is kept there
         self._institutions: list[str] | None = None
         self._tabulations: OrderedDict[tuple[object, ...], pa.Table] = OrderedDict()
         self._versions: dict[str, int] | None = None
@@ -232,6 +238,45 @@ class Insights:
         needs = {n for d in by if (n := DIMENSIONS[d].needs) is not None}
         base = visits(self.source, institutions=institutions, seasons=chosen, extras=needs)
         return tabulate(base, by, self.record_keys, self.institutions())
+
+    def private_reach(self, by: tuple[str, ...], chosen: list[Season] | None) -> Release:
+        """The sector's reach with differential privacy, within the privacy budget: a
+        question asked before of the same data gets the same answer and spends nothing."""
+        if self.ledger is None:
+            raise PubliekError(
+                "privacy-no-ledger",
+                "Differentiële privacy staat aan, maar er is geen budgetadministratie; open "
+                "de inzichten met een Ledger (de CLI doet dat in de datamap).",
+                "Differential privacy is on, but there is no budget ledger; open the insights "
+                "with a Ledger (the CLI keeps it in the data folder).",
+            )
+        policy = self.policy
+        question, made_from = self._stamp("private-reach", None, chosen, by)
+        made_from += (f";dp={policy.dp_epsilon},{policy.dp_max_cells},{policy.dp_max_visits},"
+                      f"{policy.dp_max_tickets}")  # fmt: skip
+        table = self.ledger.answer(question, made_from)
+        if table is None:
+            protection = self.tabulation("reach", None, chosen, by)
+            domains = [self._domain(d, protection) for d in by]
+            needs = {n for d in by if (n := DIMENSIONS[d].needs) is not None}
+            base = visits(self.source, institutions=None, seasons=chosen, extras=needs)
+            cells = bounded(base, by, max_cells=policy.dp_max_cells,
+                            max_visits=policy.dp_max_visits,
+                            max_tickets=policy.dp_max_tickets)  # fmt: skip
+            fresh, spent = private_table(cells, protection, by, domains, policy)
+            table = self.ledger.spend(question, made_from, spent, policy.dp_budget,
+                                      ordered(fresh, by, DIMENSIONS))  # fmt: skip
+        return Release("reach", by, "sector", policy, table, figures=COUNTED, private=True)
+
+    def _domain(self, name: str, tabulation: pa.Table) -> list[str]:
+        areas = None
+        if name in ("pc4", "municipality") and not DIMENSIONS[name].order():
+            try:
+                areas = [a for a in self.population(name)[0] if a is not None]
+            except PubliekError:
+                areas = None
+        observed = [v for v in tabulation.column(name).to_pylist() if v is not None]
+        return domain(DIMENSIONS[name], observed, areas)
 
     def population(self, by: str) -> tuple[dict[str | None, int | None], dict[str, Text]]:
         """Inhabitants per area (None: the whole country) and the areas' names."""

@@ -46,6 +46,23 @@ RULES: dict[str, Rule] = {
     "revenue_rounding": Rule(10, 1, 100_000,
                              "omzet afronden op een veelvoud van zoveel euro",
                              "round revenue to a multiple of this many euros"),
+    "dp_epsilon": Rule(0.0, 0.0, 10.0,
+                       "differentiële privacy voor sectortabellen: ε per tabel (0: uit, dan "
+                       "vaste celsleutel-ruis)",
+                       "differential privacy for sector tables: ε per table (0: off, then "
+                       "deterministic cell-key noise)"),
+    "dp_budget": Rule(10.0, 0.0, 1000.0,
+                      "totale privacybudget ε voor zulke tabellen; daarna weigert het platform",
+                      "total privacy budget ε for such tables; beyond it the platform refuses"),
+    "dp_max_cells": Rule(5, 1, 100,
+                         "per persoon tellen hoogstens zoveel cellen van een tabel mee",
+                         "each person counts in at most this many cells of a table"),
+    "dp_max_visits": Rule(10, 1, 1000,
+                          "per persoon en cel tellen hoogstens zoveel bezoeken mee",
+                          "each person counts with at most this many visits per cell"),
+    "dp_max_tickets": Rule(20, 1, 10_000,
+                           "per persoon en cel tellen hoogstens zoveel kaartjes mee",
+                           "each person counts with at most this many tickets per cell"),
 }  # fmt: skip
 
 
@@ -59,6 +76,11 @@ class ReleasePolicy:
     noise: int = 2
     rounding: int = 1
     revenue_rounding: int = 10
+    dp_epsilon: float = 0.0
+    dp_budget: float = 10.0
+    dp_max_cells: int = 5
+    dp_max_visits: int = 10
+    dp_max_tickets: int = 20
 
     def __post_init__(self) -> None:
         for item in fields(self):
@@ -69,6 +91,27 @@ class ReleasePolicy:
                 f"Beleid: noise ({self.noise}) moet kleiner zijn dan k ({self.k}).",
                 f"Policy: noise ({self.noise}) must be smaller than k ({self.k}).",
             )
+        if self.dp_epsilon > self.dp_budget:
+            raise PubliekError(
+                "policy-budget-too-small",
+                f"Beleid: dp_epsilon ({self.dp_epsilon}) is groter dan het hele budget "
+                f"dp_budget ({self.dp_budget}).",
+                f"Policy: dp_epsilon ({self.dp_epsilon}) is larger than the whole budget "
+                f"dp_budget ({self.dp_budget}).",
+            )
+        if self.dp_max_tickets < self.dp_max_visits:
+            raise PubliekError(
+                "policy-tickets-below-visits",
+                "Beleid: dp_max_tickets moet minstens dp_max_visits zijn (elk bezoek heeft "
+                "minstens één kaartje).",
+                "Policy: dp_max_tickets must be at least dp_max_visits (every visit has at "
+                "least one ticket).",
+            )
+
+    @property
+    def private(self) -> bool:
+        """Whether sector tables get differential privacy instead of cell-key noise."""
+        return self.dp_epsilon > 0
 
     @classmethod
     def load(cls, path: Path) -> ReleasePolicy:

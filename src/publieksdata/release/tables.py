@@ -82,6 +82,7 @@ class Release:
     table: pa.Table
     breakdowns: Mapping[str, Dimension] = field(default_factory=lambda: DIMENSIONS)
     figures: tuple[str, ...] = FIGURES
+    private: bool = False  # differential privacy (see release.private) instead of cell keys
 
     def with_penetration(self, population: Mapping[str | None, int | None]) -> Release:
         """Add inhabitants (public figures) and released visitors per 1,000 inhabitants."""
@@ -218,7 +219,22 @@ class Release:
             if count:
                 cells = ("cel" if nl else "cell") if count == 1 else ("cellen" if nl else "cells")
                 out.append(f"{count} {cells}: {self.reason(status, language)}")
-        if self.perturbed:
+        if self.private:
+            p = self.policy
+            out.append(
+                f"Differentiële privacy (OpenDP): deze tabel kostte ε = {p.dp_epsilon} van het "
+                f"budget. Per persoon tellen hoogstens {p.dp_max_cells} cellen, "
+                f"{p.dp_max_visits} bezoeken en {p.dp_max_tickets} kaartjes per cel mee; alleen "
+                "herkende personen. Bereik is op elk niveau apart gemeten; bezoeken en kaartjes "
+                "in totalen zijn sommen van de cellen met ruis. Omzet wordt zo niet getoond."
+                if nl
+                else f"Differential privacy (OpenDP): this table cost ε = {p.dp_epsilon} of the "
+                f"budget. Each person counts in at most {p.dp_max_cells} cells, with at most "
+                f"{p.dp_max_visits} visits and {p.dp_max_tickets} tickets per cell; recognised "
+                "persons only. Reach is measured at every level; visits and tickets in totals "
+                "are sums of the noisy cells. Revenue is not shown this way."
+            )
+        elif self.perturbed:
             p = self.policy
             out.append(
                 f"Aantallen hebben vaste ruis van hoogstens ±{p.noise} en zijn afgerond op "
@@ -291,13 +307,18 @@ def release(metric: str, tabulation: pa.Table, by: Sequence[str], scope: Scope,
         else [() for _ in range(tabulation.num_rows)]
     )
     reasons = suppression.complementary(cells, columns["persons"], reasons, policy.k)
-    table = _figures(tabulation, by, reasons, policy)
-    if by:  # people read bands and code lists in their own order, not alphabetically
-        values = list(zip(*(table.column(d).to_pylist() for d in by), strict=True))
-        rows = sorted(range(table.num_rows), key=lambda i: tuple(
-            breakdowns[d].sort_key(v) for d, v in zip(by, values[i], strict=True)))  # fmt: skip
-        table = table.take(pa.array(rows, pa.int64()))
+    table = ordered(_figures(tabulation, by, reasons, policy), by, breakdowns)
     return Release(metric, tuple(by), scope, policy, table, breakdowns)
+
+
+def ordered(table: pa.Table, by: Sequence[str], breakdowns: Mapping[str, Dimension]) -> pa.Table:
+    """Rows in the order people read bands and code lists, not alphabetically."""
+    if not by:
+        return table
+    values = list(zip(*(table.column(d).to_pylist() for d in by), strict=True))
+    rows = sorted(range(table.num_rows), key=lambda i: tuple(
+        breakdowns[d].sort_key(v) for d, v in zip(by, values[i], strict=True)))  # fmt: skip
+    return table.take(pa.array(rows, pa.int64()))
 
 
 def _figures(tabulation: pa.Table, by: Sequence[str], reasons: list[str | None],
