@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
+import numpy as np
 import pyarrow as pa
 import pytest
 
@@ -17,7 +18,7 @@ from publieksdata.insights.visits import visits
 from publieksdata.release.budget import Ledger
 from publieksdata.release.insights import Insights
 from publieksdata.release.policy import ReleasePolicy
-from publieksdata.release.private import grid, noisy
+from publieksdata.release.private import SHARES, grid, noisy
 from publieksdata.release.tables import SHOWN
 from tests.conftest import Delivered
 
@@ -153,3 +154,26 @@ def test_the_grid_has_every_level_of_the_domain() -> None:
     assert [len(level) for level in shape] == [6, 2, 3, 1]
     assert len(shape) == len(levels(("a", "b")))
     assert shape[-1] == [(None, None)]
+
+
+def test_one_person_more_changes_the_odds_of_any_answer_by_at_most_e_to_the_epsilon() -> None:
+    """The guarantee itself, sampled: a total of 100 persons against 101 (one person more).
+    Every answer seen often enough under both must be about as likely under either, within
+    e^ε for the ε spent on reach, with room for sampling error."""
+    shape = grid((), [])
+    draws = 4000
+    seen: list[dict[int, int]] = []
+    for persons in (100, 101):
+        cells = pa.table({"persons": [persons], "visits": [persons], "tickets": [persons]})
+        counts: dict[int, int] = {}
+        for _ in range(draws):
+            value = noisy(cells, (), shape, PRIVATE)[0][()]["persons"]
+            counts[value] = counts.get(value, 0) + 1
+        seen.append(counts)
+    bound = np.exp(PRIVATE.dp_epsilon * SHARES["persons"])
+    common = [v for v in seen[0] if seen[0][v] >= 200 and seen[1].get(v, 0) >= 200]
+    assert len(common) >= 3
+    for value in common:
+        ratio = seen[0][value] / seen[1][value]
+        assert 1 / (bound * 1.35) <= ratio <= bound * 1.35, (value, ratio)
+    assert max(seen[0].values()) < draws / 2, "there is noise at all"

@@ -176,12 +176,23 @@ class Insights:
         self._versions: dict[str, int] | None = None
         self.computed: list[tuple[str, str, pa.Table]] = []  # (question, stamp, cells)
 
+    def versions(self) -> dict[str, int]:
+        """The data versions, read once per open source (it cannot change meanwhile)."""
+        if self._versions is None:
+            self._versions = self.source.versions()
+        return self._versions
+
     def institutions(self) -> list[str]:
         """Institutions with data in the warehouse."""
         if self._institutions is None:
-            t = self.source.table("tickets")
-            ids = t.select("institution_id").distinct().to_pyarrow().column(0).to_pylist()
-            self._institutions = sorted(str(i) for i in ids)
+            made_from = cubes.stamp(self.versions(), {cubes.FACTS}, self.record_keys.fingerprint)
+            stored = self.source.cube("institutions", made_from)
+            if stored is None:
+                t = self.source.table("tickets")
+                found = t.select("institution_id").distinct().to_pyarrow().column(0).to_pylist()
+                stored = pa.table({"institution_id": sorted(str(i) for i in found)})
+                self.computed.append(("institutions", made_from, stored))
+            self._institutions = [str(i) for i in stored.column(0).to_pylist()]
         return self._institutions
 
     def tabulation(self, metric: str, institutions: list[str] | None,
@@ -208,9 +219,7 @@ class Insights:
                              ",".join(s.name for s in chosen or ()), ",".join(by)))  # fmt: skip
         own = (metric == "reach" or metric.startswith("pacing@")) and not SECTOR_WIDE & set(by)
         reads = set(institutions or ()) if own and institutions else {cubes.FACTS}
-        if self._versions is None:
-            self._versions = self.source.versions()
-        made_from = cubes.stamp(self._versions, reads | {cubes.AREAS, cubes.REGISTER},
+        made_from = cubes.stamp(self.versions(), reads | {cubes.AREAS, cubes.REGISTER},
                                 self.record_keys.fingerprint)  # fmt: skip
         return question, made_from
 
