@@ -71,7 +71,7 @@ def prepare(path: Path, key: Any, institutions: list[str]) -> float:
 
     started = time.perf_counter()
     with Warehouse(path, key.fingerprint) as warehouse:
-        dashboard.prepare(warehouse.db, key, institutions, sector=True)
+        dashboard.prepare(warehouse, key, institutions, sector=True)
     return time.perf_counter() - started
 
 

@@ -445,7 +445,7 @@ def _prepare(warehouse: Warehouse, key: DeploymentKey, institutions: list[str], 
     task = bar.add_task(_say("dashboard", "dashboard"), total=None)
     started = time.perf_counter()
     try:
-        count = dashboard.prepare(warehouse.db, key, institutions, sector=sector,
+        count = dashboard.prepare(warehouse, key, institutions, sector=sector,
                                   progress=lambda done, total: bar.update(
                                       task, completed=done, total=total))  # fmt: skip
     except Exception as error:  # the delivery itself is committed; say so and go on

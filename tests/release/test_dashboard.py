@@ -31,7 +31,7 @@ def _two(delivered: Delivered) -> tuple[str, str]:
 
 def _prepare(path: Path, key: DeploymentKey, institutions: list[str]) -> int:
     with Warehouse(path, key.fingerprint) as warehouse:
-        return prepare(warehouse.db, key, institutions, sector=True)
+        return prepare(warehouse, key, institutions, sector=True)
 
 
 def _answers(path: Path, key: DeploymentKey, institution: str,

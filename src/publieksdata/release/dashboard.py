@@ -21,6 +21,7 @@ from publieksdata.release.insights import Insights, View
 from publieksdata.release.policy import ReleasePolicy
 from publieksdata.release.tables import Release
 from publieksdata.warehouse import cubes
+from publieksdata.warehouse.store import Warehouse
 
 Question = tuple[str, dict[str, Any]]
 
@@ -51,12 +52,13 @@ def ask(view: View, questions: Sequence[Question]) -> list[Release]:
     return [getattr(view, method)(**arguments) for method, arguments in questions]
 
 
-def prepare(db: duckdb.DuckDBPyConnection, key: DeploymentKey, institutions: Sequence[str],
+def prepare(warehouse: Warehouse, key: DeploymentKey, institutions: Sequence[str],
             *, sector: bool = False,
             progress: Callable[[int, int], None] | None = None) -> int:  # fmt: skip
     """Store the tabulations of these institutions' dashboards (and, with ``sector``, of the
     sector overview and the overlap matrices) for the data as it is now; returns how many
     were computed (those still current are kept as they are)."""
+    db = warehouse.db
     insights = Insights(Source.connected(db), key, ReleasePolicy())
     known = set(insights.institutions())
     chosen = [i for i in institutions if i in known]
@@ -70,14 +72,9 @@ def prepare(db: duckdb.DuckDBPyConnection, key: DeploymentKey, institutions: Seq
             ask(insights.sector(), SECTOR + OVERLAP)
             if progress is not None:
                 progress(steps, steps)
-    db.execute("BEGIN TRANSACTION")
-    try:
+    with warehouse.transaction():
         for question, made_from, cells in insights.computed:
             cubes.store(db, question, made_from, cells)
-    except BaseException:
-        db.execute("ROLLBACK")
-        raise
-    db.execute("COMMIT")
     return len(insights.computed)
 
 
