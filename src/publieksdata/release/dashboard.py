@@ -63,19 +63,28 @@ def prepare(warehouse: Warehouse, key: DeploymentKey, institutions: Sequence[str
     known = set(insights.institutions())
     chosen = [i for i in institutions if i in known]
     steps = len(chosen) + (1 if sector else 0)
+    stored = 0
+
+    def keep() -> None:  # after each dashboard: a long run keeps what it finished
+        nonlocal stored
+        with warehouse.transaction():
+            for question, made_from, cells in insights.computed:
+                cubes.store(db, question, made_from, cells)
+        stored += len(insights.computed)
+        insights.computed.clear()
+
     with _query_memory(db):
         for done, institution in enumerate(chosen):
             ask(insights.for_institution(institution), DASHBOARD)
+            keep()
             if progress is not None:
                 progress(done + 1, steps)
         if sector:
             ask(insights.sector(), SECTOR + OVERLAP)
             if progress is not None:
                 progress(steps, steps)
-    with warehouse.transaction():
-        for question, made_from, cells in insights.computed:
-            cubes.store(db, question, made_from, cells)
-    return len(insights.computed)
+    keep()
+    return stored
 
 
 @contextmanager

@@ -11,7 +11,7 @@ disclosure-control layer, and nothing else leaves.
 from __future__ import annotations
 
 import datetime as dt
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
@@ -174,7 +174,9 @@ class Insights:
         self._institutions: list[str] | None = None
         self._tabulations: OrderedDict[tuple[object, ...], pa.Table] = OrderedDict()
         self._versions: dict[str, int] | None = None
-        self.computed: list[tuple[str, str, pa.Table]] = []  # (question, stamp, cells)
+        # what was computed rather than found stored, for dashboard.prepare to keep:
+        # (question, stamp, cells), the latest only
+        self.computed: deque[tuple[str, str, pa.Table]] = deque(maxlen=self.CACHED)
 
     def versions(self) -> dict[str, int]:
         """The data versions, read once per open source (it cannot change meanwhile)."""
