@@ -1,4 +1,5 @@
-"""New, returning, new to the sector, retention and frequency against the ground truth.
+"""New, returning, new to the sector, retention, frequency and recency against the ground
+truth.
 
 The expected counts apply the reference implementations of the standard's definitions to
 the generator's true persons; ours come from linked pseudonymous persons, so they may differ
@@ -16,7 +17,7 @@ import pytest
 
 from publieksdata.insights.source import Source
 from publieksdata.insights.tabulate import RecordKeys, tabulate
-from publieksdata.insights.visits import FREQUENCY, HISTORY, visits
+from publieksdata.insights.visits import FREQUENCY, HISTORY, RECENCY, visits
 from publieksdata.standard import definitions as ref
 from tests.conftest import Delivered
 
@@ -128,5 +129,22 @@ def test_frequency_counts_visits_within_the_question(
     expected = Counter(ref.frequency_band(n) for (i, _, s), n in seen["visits"].items()
                        if i == named and s == season)  # fmt: skip
     assert expected
+    for band, want in expected.items():
+        assert close(got.get(band, 0), want), (band, got.get(band), want)
+
+
+def test_recency_counts_seasons_since_the_latest_visit(
+    delivered: Delivered, seen: dict[str, Any], named: str
+) -> None:
+    latest = max(s for (i, _, s) in seen["visits"] if i == named)
+    today = (latest + 2).start  # two seasons after the latest: no one is recent
+    source = Source.duckdb(delivered.warehouse)
+    base = visits(source, institutions=[named], extras={RECENCY}, today=today)
+    rows = tabulate(base, ("recency",), RecordKeys.from_key(delivered.key)).to_pylist()
+    got = {r["recency"]: r["persons"] for r in rows if r["recency"] is not None}
+    expected = Counter(ref.recency_band(max(seasons), latest + 2)
+                       for seasons in seen["here"][named].values())  # fmt: skip
+    assert "0" not in got
+    assert len(expected) >= 2
     for band, want in expected.items():
         assert close(got.get(band, 0), want), (band, got.get(band), want)

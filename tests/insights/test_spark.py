@@ -71,7 +71,7 @@ def test_the_export_leaves_no_customer_pseudonyms_or_order_numbers(parquet: Path
     "by",
     [(), ("season",), ("lead_time", "weekday"), ("price_band", "age_band"), ("genre",),
      ("season", "visitor_type"), ("sector_newcomer", "sector_retention"), ("frequency",),
-     ("distance",)],
+     ("distance",), ("recency", "season")],
 )  # fmt: skip
 def test_duckdb_and_spark_release_the_same_figures(
     engines: tuple[Insights, Insights], delivered: Delivered, by: tuple[str, ...]

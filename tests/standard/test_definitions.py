@@ -29,6 +29,7 @@ from publieksdata.standard.definitions import (
     pc4_area,
     price_band,
     reach,
+    recency_band,
     season_of,
     visits,
 )
@@ -149,6 +150,26 @@ def test_a_visitor_has_at_least_one_visit() -> None:
 def test_reach_counts_distinct_persons(persons: list[str]) -> None:
     assert reach(persons) == len(set(persons))
     assert reach(persons + persons) == reach(persons)
+
+
+# --- recency -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("latest", "current", "band"),
+    [(2025, 2025, "0"), (2026, 2025, "0"), (2024, 2025, "1"), (2023, 2025, "2"),
+     (2022, 2025, "3+"), (1990, 2025, "3+")],
+)  # fmt: skip
+def test_recency_band_examples(latest: int, current: int, band: str) -> None:
+    assert recency_band(Season(latest), Season(current)) == band
+
+
+@given(st.integers(min_value=1900, max_value=2200), st.integers(min_value=1900, max_value=2200))
+def test_every_pair_of_seasons_has_a_documented_recency(latest: int, current: int) -> None:
+    assert (
+        recency_band(Season(latest), Season(current))
+        in definitions()["recency"].parameters["bands"]
+    )
 
 
 # --- frequency ---------------------------------------------------------------------------

@@ -113,6 +113,12 @@ def frequency(v: Table) -> StringValue:
     return ibis.ifelse(v.person_id.isnull(), UNKNOWN, banded)
 
 
+def recency(v: Table) -> StringValue:
+    """Whole seasons from the person's latest visit in the question's scope to now."""
+    banded = _bands(v.seasons_ago, band_labels("recency"))
+    return ibis.ifelse(v.person_id.isnull(), UNKNOWN, banded)
+
+
 def _flag(column: str, yes: str, no: str) -> Callable[[Table], StringValue]:
     def flag(v: Table) -> StringValue:
         return ibis.cases((v.person_id.isnull(), UNKNOWN), (v[column], yes), else_=no)
@@ -253,6 +259,13 @@ DIMENSIONS: dict[str, Dimension] = {
             frequency,
             needs="frequency",
             bands="frequency",
+        ),
+        Dimension(
+            "recency",
+            Text(nl="Seizoenen sinds laatste bezoek", en="Seasons since last visit"),
+            recency,
+            needs="recency",
+            bands="recency",
         ),
         Dimension(
             "visitor_type",

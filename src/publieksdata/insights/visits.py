@@ -26,6 +26,7 @@ VISIT_COLUMNS = (*PERFORMANCE, "person_id", "tickets", "revenue_cents", "ordered
                  "discipline", "genre", "pc4", "birth_year", "gender")  # fmt: skip
 HISTORY = "history"  # prior_here, next_here, prior_sector, next_sector
 FREQUENCY = "frequency"  # visits_in_scope
+RECENCY = "recency"  # seasons_ago: from the person's latest season in scope to today's
 AREA = "area"  # municipality_code, province_code (from the reference data per PC4)
 DISTANCE = "distance"  # distance_km: visitor's PC4 to the institution's municipality
 
@@ -133,7 +134,8 @@ def visits(
 ) -> Table:
     """One row per (performance, person) with what was bought for it, in the scope asked.
 
-    ``today`` decides which seasons have ended, for retention (default: the real today)."""
+    ``today`` decides which seasons have ended, for retention, and the current season, for
+    recency (default: the real today)."""
     everything = sold_visits(source)
     mine = everything
     if institutions is not None:
@@ -147,6 +149,10 @@ def visits(
         mine = joined.select(*mine.columns, "municipality_code", "province_code")
     if DISTANCE in extras:
         mine = _with_distance(source, mine)
+    if RECENCY in extras:
+        current = season_of(today or dt.date.today()).start_year
+        latest = mine.season_year.max().over(group_by=mine.person_id)
+        mine = mine.mutate(seasons_ago=ibis.greatest(current - latest, 0))
     if FREQUENCY in extras:
         mine = mine.mutate(
             visits_in_scope=mine.person_id.notnull()

@@ -31,7 +31,7 @@ from publieksdata.release.budget import Ledger
 from publieksdata.release.policy import ReleasePolicy
 from publieksdata.release.private import domain, private_table
 from publieksdata.release.tables import Release, Scope, ordered, release
-from publieksdata.standard.definitions import Season
+from publieksdata.standard.definitions import Season, season_of
 from publieksdata.standard.text import Text
 from publieksdata.warehouse import cubes
 
@@ -223,7 +223,8 @@ class Insights:
         reads = set(institutions or ()) if own and institutions else {cubes.FACTS}
         made_from = cubes.stamp(self.versions(), reads | {cubes.AREAS, cubes.REGISTER},
                                 self.record_keys.fingerprint)  # fmt: skip
-        return question, made_from
+        # retention and recency count from the current season: a new season, a new answer
+        return question, f"{made_from};now={season_of(dt.date.today()).name}"
 
     def _keep(self, key: tuple[object, ...], table: pa.Table) -> pa.Table:
         self._tabulations[key] = table

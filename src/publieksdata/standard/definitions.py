@@ -140,6 +140,17 @@ def frequency_band(visit_count: int) -> str:
     raise ValueError(f"{visit_count} visits fall in no frequency band; a visitor has at least 1")
 
 
+def recency_band(latest: Season, current: Season) -> str:
+    """The documented band ('0', '1', '2', '3+') of whole seasons from a visitor's latest
+    visit to the current season; a visit in the current season or later is '0'."""
+    ago = max(current.start_year - latest.start_year, 0)
+    for band in _param("recency", "bands"):
+        low, high = band_bounds(band)
+        if low <= ago <= high:
+            return str(band)
+    raise ValueError(f"{ago} seasons fall in no recency band")
+
+
 def _seasons_before(season: Season, lookback: int) -> set[Season]:
     return {season - k for k in range(1, lookback + 1)}
 
@@ -253,6 +264,7 @@ IMPLEMENTATIONS: dict[str, Callable[..., Any]] = {
     "visitor": is_visitor,
     "reach": reach,
     "frequency": frequency_band,
+    "recency": recency_band,
     "new": is_new,
     "returning": is_returning,
     "lapsed": is_lapsed,
