@@ -124,6 +124,9 @@ def private_table(cells: pa.Table, protection: pa.Table, by: Sequence[str],
     ``protection`` is the ordinary tabulation of the same question, read only for the
     institution rules."""
     rows, spent = noisy(cells, by, grid(by, domains), policy)
+    for row in rows.values():  # noise must not make a cell look impossible (post-processing)
+        row["visits"] = max(row["visits"], row["persons"])
+        row["tickets"] = max(row["tickets"], row["visits"])
     keys = list(rows)
     persons = np.array([rows[k]["persons"] for k in keys], dtype=np.int64)
     guard = {tuple(r[d] for d in by): r for r in protection.to_pylist()}
