@@ -11,7 +11,8 @@ from typing import Any
 import pytest
 import typer
 
-from publieksdata.cli import app
+from publieksdata.cli import app, safe_traceback
+from publieksdata.errors import PubliekError
 
 from .deliver.test_mapping import OWN_EXPORT
 
@@ -70,8 +71,30 @@ def test_a_wrong_setting_is_one_line_in_the_users_language(
 
 def test_debug_shows_the_traceback(tmp_path: Path) -> None:
     result = run("--debug", "synth", "--persons", "5", "--out", str(tmp_path))
-    assert result.returncode != 0
+    assert result.returncode == 2
     assert "Traceback" in result.stderr
+    assert "config.py" in result.stderr, "where it went wrong"
+
+
+def test_a_debug_traceback_never_repeats_what_a_library_said() -> None:
+    """A library may quote the data it choked on; the traceback keeps only where and what."""
+
+    def parse(line: str) -> None:
+        raise ValueError(f"CSV parse error on line: {line}")
+
+    row = "".join(reversed("8765432160;gro.elpmaxe@nesnaj.naj"))  # no source line quotes it
+    try:
+        try:
+            parse(row)
+        except ValueError as error:
+            raise PubliekError("readers-broken", "kapot", "broken") from error
+    except PubliekError as error:
+        text = safe_traceback(error)
+    assert "example.org" not in text
+    assert "0612345678" not in text
+    assert "builtins.ValueError: (message left out)" in text
+    assert "in parse" in text
+    assert "[readers-broken] broken" in text
 
 
 def test_a_folder_in_use_is_refused(tmp_path: Path) -> None:

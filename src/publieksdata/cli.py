@@ -1,7 +1,8 @@
 """The ``publieksdata`` command: a thin Typer layer over the library.
 
 Errors meant for people (:class:`PubliekError`) print as one line with what to do next and
-exit with code 2; a traceback only appears with ``--debug``.
+exit with code 2; a traceback only appears with ``--debug``, and then without the messages
+of other libraries' exceptions, which could quote data.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import json
 import shutil
 import sys
 import time
+import traceback
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -897,18 +899,36 @@ def _language() -> Language:
     return "en" if _state["language"] == "en" else "nl"
 
 
+def safe_traceback(error: BaseException) -> str:
+    """A traceback without the messages of other libraries' exceptions: where it went
+    wrong (files, lines, functions, code) and which exceptions, but not what they say, for
+    a library may quote the data it choked on (a CSV line, a value). Our own errors never
+    name an identifying value, so their message stays."""
+    parts: list[str] = []
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        frames = "".join(traceback.format_list(traceback.extract_tb(current.__traceback__)))
+        said = current.message("en") if isinstance(current, PubliekError) else "(message left out)"
+        parts.append(f"Traceback (most recent call last):\n{frames}"
+                     f"{type(current).__module__}.{type(current).__name__}: {said}\n")  # fmt: skip
+        current = current.__cause__ or current.__context__
+    return "\nwhich was raised while handling:\n".join(reversed(parts))
+
+
 def main() -> None:
     """Entry point: run the app, turning errors meant for people into one line."""
     try:
         app()  # standalone: Typer itself reports wrong options and exits with code 2
     except PubliekError as error:
         if _state["debug"]:
-            raise
+            sys.stderr.write(safe_traceback(error))
         console.print(f"[red]{escape(error.message(_language()))}[/red]", highlight=False)
         sys.exit(2)
     except Exception as error:
         if _state["debug"]:
-            raise
+            sys.stderr.write(safe_traceback(error))
         console.print(
             _say(
                 f"[red]Onverwachte fout ({type(error).__name__}). Draai opnieuw met --debug en "
