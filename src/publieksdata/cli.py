@@ -486,20 +486,24 @@ def prepare_command(
 @app.command()
 def budget(
     data: DataOption = None,
-    key_file: KeyOption = None,
     policy: PolicyOption = None,
 ) -> None:
     """The privacy budget for differentially private sector tables: spent and left."""
-    settings = Settings.load(data=data, key_file=key_file, policy=policy)
+    settings = Settings.load(data=data, policy=policy)
     chosen = settings.release_policy()
     ledger = Ledger(settings.ledger)
-    spent = ledger.spent()
-    state = _say("aan", "on") if chosen.private else _say("uit", "off")
+    spent, tables = ledger.spent(), ledger.releases()
+
+    def nl(value: float) -> str:
+        return f"{value:.2f}".replace(".", ",")
+
     out.print(_say(
-        f"Differentiële privacy staat {state}: ε = {spent:.2f} van {chosen.dp_budget:.2f} "
-        f"besteed in {_n(ledger.releases())} tabellen; {chosen.dp_epsilon:.2f} per nieuwe tabel.",
-        f"Differential privacy is {state}: ε = {spent:.2f} of {chosen.dp_budget:.2f} spent in "
-        f"{_n(ledger.releases())} tables; {chosen.dp_epsilon:.2f} per new table.",
+        f"Differentiële privacy staat {'aan' if chosen.private else 'uit'}: ε = {nl(spent)} van "
+        f"{nl(chosen.dp_budget)} besteed in {_n(tables)} {'tabel' if tables == 1 else 'tabellen'}"
+        f"; {nl(chosen.dp_epsilon)} per nieuwe tabel.",
+        f"Differential privacy is {'on' if chosen.private else 'off'}: ε = {spent:.2f} of "
+        f"{chosen.dp_budget:.2f} spent in {_n(tables)} {'table' if tables == 1 else 'tables'}; "
+        f"{chosen.dp_epsilon:.2f} per new table.",
     ))  # fmt: skip
 
 

@@ -142,5 +142,7 @@ def test_differential_privacy_from_the_policy_and_its_budget(
     refused = run("insights", "reach", "--sector", "--by", "channel", *mine)
     assert refused.returncode == 2
     assert "[privacy-budget-exhausted]" in refused.stderr
-    said = run("--lang", "en", "budget", *mine)
-    assert "ε = 0.50 of 0.50 spent in 1 tables" in said.stdout
+    said = run("--lang", "en", "budget", "--data", str(data), "--policy", str(policy))
+    assert "Differential privacy is on: ε = 0.50 of 0.50 spent in 1 table;" in said.stdout
+    dutch = run("budget", "--data", str(data), "--policy", str(policy))
+    assert "staat aan: ε = 0,50 van 0,50 besteed in 1 tabel;" in dutch.stdout
