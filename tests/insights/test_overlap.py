@@ -118,6 +118,9 @@ def test_the_matrix_is_a_question_about_the_sector(insights: Insights) -> None:
     with pytest.raises(PubliekError) as raised:
         insights.sector().overlap(by="pc4")
     assert "pc4" in str(raised.value)
+    with pytest.raises(PubliekError) as raised:
+        insights.sector().overlap(season="2090-2091")
+    assert raised.value.code == "insights-no-visits"
 
 
 def test_a_season_narrows_the_matrix(delivered: Delivered, insights: Insights) -> None:

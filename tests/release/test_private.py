@@ -177,3 +177,12 @@ def test_one_person_more_changes_the_odds_of_any_answer_by_at_most_e_to_the_epsi
         ratio = seen[0][value] / seen[1][value]
         assert 1 / (bound * 1.35) <= ratio <= bound * 1.35, (value, ratio)
     assert max(seen[0].values()) < draws / 2, "there is noise at all"
+
+
+def test_a_season_asked_for_is_in_the_domain_even_when_empty(
+    source: Source, delivered: Delivered, tmp_path: Path
+) -> None:
+    insights = _insights(source, delivered, tmp_path / "ledger.sqlite")
+    released = insights.sector().reach(by="season", season="2090-2091").table.to_pylist()
+    assert [r["season"] for r in released] == ["2090-2091", "unknown", None]
+    assert all(r["status"] != SHOWN for r in released), "no institution is in it"

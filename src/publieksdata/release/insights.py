@@ -135,8 +135,17 @@ class View:
         table = self.insights.tabulation(f"overlap@{name}", None, seasons(season),
                                          (GROUP, ALSO))  # fmt: skip
         sides = matrix_dimensions(name)
-        return release("overlap", table, (GROUP, ALSO), "sector", self.insights.policy,
-                       sides).as_matrix()  # fmt: skip
+        matrix = release("overlap", table, (GROUP, ALSO), "sector", self.insights.policy,
+                         sides).as_matrix()  # fmt: skip
+        if matrix.table.num_rows == 0:
+            raise PubliekError(
+                "insights-no-visits",
+                "Er zijn geen bezoeken van herkende personen in deze selectie; kies een ander "
+                "seizoen.",
+                "There are no visits of recognised persons in this selection; choose another "
+                "season.",
+            )
+        return matrix
 
     def _own(self, question: str) -> str:
         if self.scope != "own" or not self.institutions:
@@ -269,7 +278,7 @@ class Insights:
         table = self.ledger.answer(question, made_from)
         if table is None:
             protection = self.tabulation("reach", None, chosen, by)
-            domains = [self._domain(d, protection) for d in by]
+            domains = [self._domain(d, protection, chosen) for d in by]
             needs = {n for d in by if (n := DIMENSIONS[d].needs) is not None}
             base = visits(self.source, institutions=None, seasons=chosen, extras=needs)
             cells = bounded(base, by, max_cells=policy.dp_max_cells,
@@ -280,7 +289,10 @@ class Insights:
                                       ordered(fresh, by, DIMENSIONS))  # fmt: skip
         return Release("reach", by, "sector", policy, table, figures=COUNTED, private=True)
 
-    def _domain(self, name: str, tabulation: pa.Table) -> list[str]:
+    def _domain(self, name: str, tabulation: pa.Table,
+                chosen: list[Season] | None) -> list[str]:  # fmt: skip
+        if name == "season" and chosen:  # the seasons asked for, whoever came
+            return domain(DIMENSIONS[name], [s.name for s in chosen], None)
         areas = None
         if name in ("pc4", "municipality") and not DIMENSIONS[name].order():
             try:

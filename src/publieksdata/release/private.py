@@ -132,7 +132,7 @@ def private_table(cells: pa.Table, protection: pa.Table, by: Sequence[str],
     guard = {tuple(r[d] for d in by): r for r in protection.to_pylist()}
     empty = {"institutions": 0, "top_revenue_cents": 0, "second_revenue_cents": 0,
              "revenue_cents": 0, "all_named": 0}  # fmt: skip
-    column = {name: np.array([guard.get(k, empty)[name] for k in keys], dtype=np.int64)
+    column = {name: np.array([guard.get(k, empty)[name] or 0 for k in keys], dtype=np.int64)
               for name in empty}  # fmt: skip
     reasons = suppression.primary(
         np.maximum(persons, policy.k),  # small cells are shown as '< k', not covered
