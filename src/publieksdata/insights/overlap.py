@@ -25,16 +25,21 @@ GROUP, ALSO = "group", "also"
 
 
 def pairs(source: Source, by: str, seasons: Sequence[Season] | None) -> Table:
-    """Per visit of a recognised person at group A, one row for each group B that person
-    visited (A itself included), and the same visit once more as seen from B."""
+    """Per person, group A and institution at A: their visits, paired with every group B
+    that person visited (A itself included); and the same once more as seen from B. Visits
+    are folded per person, group and institution first, so the pairing stays small."""
     every = in_seasons(sold_visits(source), seasons)
     visits = with_register(source, every.filter(every.person_id.notnull()))
     grouped = visits.mutate(_group=CROSSOVER[by].expression(visits))
-    groups = grouped.select("person_id", _other="_group").distinct()
-    joined = grouped.join(groups, "person_id")
-    columns = list(visits.columns)
-    # from A's side: visits at A, paired with every group B; from B's side: visits at B,
-    # paired with every other group A (the diagonal has only the first)
+    folded = grouped.group_by(["person_id", "_group", "institution_id"]).aggregate(
+        visits=grouped.count(),
+        tickets=grouped.tickets.sum(),
+        revenue_cents=grouped.revenue_cents.sum(),
+        named=grouped.named.max(),
+    )
+    groups = folded.select("person_id", _other="_group").distinct()
+    joined = folded.join(groups, "person_id")
+    columns = ("person_id", "institution_id", "visits", "tickets", "revenue_cents", "named")
     from_group = joined.select(*columns, **{GROUP: joined._group, ALSO: joined._other})
     from_also = joined.filter(joined._group != joined._other).select(
         *columns, **{GROUP: joined._other, ALSO: joined._group}

@@ -81,8 +81,10 @@ def _aggregate(table: Table, by: Sequence[str], **metrics: ibis.Value) -> Table:
 
 
 def _level(cells: Table, by: Sequence[str], level: tuple[str, ...]) -> Table:
+    counted = "visits" in cells.columns  # rows that stand for several visits say how many
+    per_row = cells.visits if counted else cells.person_id.notnull().cast("int64")
     contributions = cells.group_by([*level, "person_id", "institution_id"]).aggregate(
-        visits=cells.person_id.notnull().cast("int64").sum(),
+        visits=per_row.sum(),
         tickets=cells.tickets.sum(),
         revenue_cents=cells.revenue_cents.sum(),
         record_key=cells.record_key.max(),
@@ -123,11 +125,14 @@ def _level(cells: Table, by: Sequence[str], level: tuple[str, ...]) -> Table:
 
 def tabulate(visits: Table, by: Sequence[str], keys: RecordKeys,
              institutions: Sequence[str] | None = None,
-             breakdowns: Mapping[str, Dimension] = DIMENSIONS) -> pa.Table:  # fmt: skip
+             breakdowns: Mapping[str, Dimension] = DIMENSIONS,
+             margins: bool = True) -> pa.Table:  # fmt: skip
     """Every cell and margin of ``visits`` cut by ``by``, sorted for a stable order.
 
     ``institutions`` lists every institution the visits may come from (all of them when
-    not given, found with one more query)."""
+    not given, found with one more query). Rows that stand for several visits carry their
+    number in a ``visits`` column. ``margins=False`` leaves the margins out, for a table
+    that is never released with them (the overlap matrix)."""
     cells = visits.mutate(**{d: breakdowns[d].expression(visits) for d in by})
     if institutions is None:
         found = cells.select("institution_id").distinct().to_pyarrow().column(0).to_pylist()
@@ -136,7 +141,7 @@ def tabulate(visits: Table, by: Sequence[str], keys: RecordKeys,
     if "named" not in cells.columns:  # only overlap questions name institutions
         cells = cells.mutate(named=ibis.literal(0, "int64"))
     cells = cells.mutate(record_key=keys.of(cells.person_id, cells.institution_key))
-    parts = [_level(cells, by, level) for level in levels(by)]
+    parts = [_level(cells, by, level) for level in (levels(by) if margins else [tuple(by)])]
     union = parts[0] if len(parts) == 1 else ibis.union(*parts)
     table = union.to_pyarrow()
     types = {m: pa.int64() for m in (*MEASURES, *PROTECTION)}

@@ -248,8 +248,9 @@ class Insights:
             return tabulate(base, by, self.record_keys, self.institutions(), CROSSOVER)
         if metric.startswith("overlap@"):
             base = pairs(self.source, metric[8:], chosen)
-            sides = matrix_dimensions(metric[8:])
-            return tabulate(base, by, self.record_keys, self.institutions(), sides)
+            sides = matrix_dimensions(metric[8:])  # no margins: they are never released
+            return tabulate(base, by, self.record_keys, self.institutions(), sides,
+                            margins=False)  # fmt: skip
         if metric.startswith("tour@"):
             base = on_tour(self.source, metric[5:], chosen)
             return tabulate(base, by, self.record_keys, self.institutions(), TOUR)

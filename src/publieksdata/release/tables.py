@@ -159,9 +159,9 @@ class Release:
         return replace(self, table=table, figures=(*self.figures, "share"))
 
     def as_matrix(self) -> Release:
-        """An overlap matrix: its cells without the margins (persons do not add up across
-        groups), each with its reach as a percentage of its row's diagonal, from released
-        figures only."""
+        """An overlap matrix: its cells without margins (persons do not add up across
+        groups; tabulations of the matrix have none), each with its reach as a percentage
+        of its row's diagonal, from released figures only."""
         group, also = self.by
         every = self.table.to_pylist()
         keep = [i for i, r in enumerate(every) if r[group] is not None and r[also] is not None]
