@@ -2,7 +2,7 @@
 summary, and by folding the raw tickets on the fly, in one run.
 
     python bench/insights.py [--scale medium] [--institutions 10] [--sector-repeats 3]
-                             [--keep FOLDER]
+                             [--keep FOLDER [--reuse]]
 
 The warehouse is built straight from the generator's ground truth (one fact row per sold or
 cancelled visit, true persons), which is quick at any scale; delivery has its own benchmark.
@@ -105,7 +105,7 @@ def run(path: Path, key: Any, institutions: list[str], mode: str,
 
 
 def main() -> None:
-    from publieksdata.pseudonymise.keys import DeploymentKey
+    from publieksdata.pseudonymise.keys import DeploymentKey, key_file_text, load_key
     from publieksdata.synth.config import scale
     from publieksdata.synth.generator import generate_sector
 
@@ -114,17 +114,26 @@ def main() -> None:
     parser.add_argument("--institutions", type=int, default=10)
     parser.add_argument("--sector-repeats", type=int, default=3)
     parser.add_argument("--keep", type=Path, default=None, help="keep the files here")
+    parser.add_argument(
+        "--reuse", action="store_true", help="reuse the warehouse and key of an earlier --keep"
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         folder = args.keep or Path(tmp)
         folder.mkdir(parents=True, exist_ok=True)
-        started = time.perf_counter()
-        generate_sector(scale(args.scale), folder / "sector")
-        generated = time.perf_counter() - started
-        path = folder / "warehouse.duckdb"
-        path.unlink(missing_ok=True)
-        key = DeploymentKey.generate()
-        rows, build_seconds = build(folder / "sector", path, key)
+        path, key_path = folder / "warehouse.duckdb", folder / "bench.key"
+        if args.reuse and path.exists() and key_path.exists():
+            key = load_key(key_path, env={})
+            generated = build_seconds = float("nan")
+        else:
+            started = time.perf_counter()
+            generate_sector(scale(args.scale), folder / "sector")
+            generated = time.perf_counter() - started
+            path.unlink(missing_ok=True)
+            key = DeploymentKey.generate()
+            key_path.write_text(key_file_text(key))
+            key_path.chmod(0o600)
+            _, build_seconds = build(folder / "sector", path, key)
         import duckdb
 
         db = duckdb.connect(str(path), read_only=True)
@@ -132,6 +141,7 @@ def main() -> None:
             "SELECT institution_id FROM visit_facts GROUP BY 1 ORDER BY count(*) DESC LIMIT ?",
             [args.institutions]).fetchall()]  # fmt: skip
         visits = db.execute("SELECT count(*) FROM visit_facts").fetchall()[0][0]
+        rows = db.execute("SELECT count(*) FROM tickets").fetchall()[0][0]
         db.close()
         prepare_seconds = prepare(path, key, largest)
         timings = {mode: run(path, key, largest, mode, args.sector_repeats)
@@ -139,9 +149,11 @@ def main() -> None:
     from publieksdata.release.dashboard import DASHBOARD, OVERLAP, SECTOR
 
     print(f"machine        {machine()}")
-    print(f"sector         {args.scale}: generated in {generated:,.0f} s")
-    print(f"warehouse      {rows:,} fact rows; summary of {visits:,} visits built in "
-          f"{build_seconds:,.1f} s")  # fmt: skip
+    reused = build_seconds != build_seconds  # nan: built by an earlier run
+    print(f"sector         {args.scale}: " +
+          ("reused" if reused else f"generated in {generated:,.0f} s"))  # fmt: skip
+    print(f"warehouse      {rows:,} fact rows; summary of {visits:,} visits" +
+          ("" if reused else f" built in {build_seconds:,.1f} s"))  # fmt: skip
     print(f"prepared       {len(DASHBOARD)} questions for each of the {len(largest)} largest "
           f"institutions, {len(SECTOR)} sector and {len(OVERLAP)} overlap questions: "
           f"{prepare_seconds:,.1f} s")  # fmt: skip
