@@ -223,6 +223,8 @@ def complementary(
 
 def _protect(groups: list[list[int]], additive: list[bool], cells: Sequence[Dims],
              persons: np.ndarray, reasons: list[str | None], k: int) -> None:  # fmt: skip
+    if not groups:
+        return  # no totals: a hidden cell follows from nothing shown (the overlap matrix)
     while True:
         _per_relation(groups, additive, cells, persons, reasons, k)
         if not cells or len(cells[0]) < 2:
