@@ -661,6 +661,14 @@ CsvOption = Annotated[Path | None, typer.Option("--csv", help="Also write a CSV.
 XlsxOption = Annotated[Path | None, typer.Option("--xlsx", help="Also write an XLSX.")]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 SectorOption = Annotated[bool, typer.Option("--sector", help="All institutions together instead.")]
+GroupOption = Annotated[
+    str,
+    typer.Option(
+        "--by",
+        help="discipline, region_discipline (province and discipline) or institution (those "
+        "that agreed to be named, the others together).",
+    ),
+]
 
 
 def _insights(settings: Settings) -> Insights:
@@ -748,14 +756,7 @@ def insights_reach(
 @insights_app.command("crossover")
 def insights_crossover(
     institution: InstitutionOption,
-    by: Annotated[
-        str,
-        typer.Option(
-            "--by",
-            help="discipline, region_discipline (province and discipline) or "
-            "institution (those that agreed to be named).",
-        ),
-    ] = "discipline",
+    by: GroupOption = "discipline",
     season: SeasonOption = None,
     csv_path: CsvOption = None,
     xlsx_path: XlsxOption = None,
@@ -771,14 +772,7 @@ def insights_crossover(
 
 @insights_app.command("overlap")
 def insights_overlap(
-    by: Annotated[
-        str,
-        typer.Option(
-            "--by",
-            help="discipline, region_discipline (province and discipline) or "
-            "institution (those that agreed to be named, the others together).",
-        ),
-    ] = "discipline",
+    by: GroupOption = "discipline",
     season: SeasonOption = None,
     csv_path: CsvOption = None,
     xlsx_path: XlsxOption = None,
