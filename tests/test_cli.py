@@ -152,6 +152,7 @@ def test_deliver_tells_what_is_missing_and_takes_a_correction(tmp_path: Path) ->
                  "--map", "Evenement=production.title")  # fmt: skip
     assert loaded.returncode == 0, loaded.stderr
     assert "geladen 5" in loaded.stdout
+    assert "1 productie heeft een voorgesteld genre; bevestig of verbeter die" in loaded.stdout
     assert "Dashboard voorbereid: 9 tabellen" in loaded.stdout  # 8 questions, who has data
     listed = run("deliveries", *settings)
     assert "I0009" in listed.stdout

@@ -111,12 +111,13 @@ class DeliveryReport:
             out.append(f"{label}: {', '.join(self.ignored_columns)}")
         if self.productions_to_confirm:
             n = number(self.productions_to_confirm, language)
+            one = self.productions_to_confirm == 1
             out.append(
-                f"{n} producties hebben een voorgesteld genre; bevestig of verbeter ze met "
-                "'publieksdata productions'."
+                f"{n} {'productie heeft' if one else 'producties hebben'} een voorgesteld genre; "
+                f"bevestig of verbeter {'die' if one else 'ze'} met 'publieksdata productions'."
                 if nl
-                else f"{n} productions have a suggested genre; confirm or correct them with "
-                "'publieksdata productions'."
+                else f"{n} {'production has' if one else 'productions have'} a suggested genre; "
+                f"confirm or correct {'it' if one else 'them'} with 'publieksdata productions'."
             )
         groups = sorted(self.problem_groups, key=lambda g: -int(g["count"]))
         out += [ProblemGroup(**g).message(language) for g in groups]
