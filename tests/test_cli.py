@@ -159,3 +159,6 @@ def test_deliver_tells_what_is_missing_and_takes_a_correction(tmp_path: Path) ->
     prepared = run("--lang", "en", "prepare", *settings)
     assert prepared.returncode == 0, prepared.stderr
     assert "Dashboard prepared: 6 tables" in prepared.stdout  # the sector's; I0009's are current
+    unknown = run("prepare", "--institution", "I9999", *settings)
+    assert unknown.returncode == 2
+    assert "[insights-unknown-institution]" in unknown.stderr

@@ -440,9 +440,9 @@ def deliver(
         sys.exit(1)
 
 
-def _prepare(warehouse: Warehouse, key: DeploymentKey, institutions: list[str], sector: bool,
-             bar: Progress) -> str:  # fmt: skip
-    """Answer dashboards ahead; a failure here leaves the data as loaded, and the
+def _prepare(warehouse: Warehouse, key: DeploymentKey, institutions: list[str] | None,
+             sector: bool, bar: Progress) -> str:  # fmt: skip
+    """Answer dashboards ahead; an unexpected failure here leaves the data as loaded, and the
     dashboard is then computed when it is opened."""
     task = bar.add_task(_say("dashboard", "dashboard"), total=None)
     started = time.perf_counter()
@@ -450,6 +450,8 @@ def _prepare(warehouse: Warehouse, key: DeploymentKey, institutions: list[str], 
         count = dashboard.prepare(warehouse, key, institutions, sector=sector,
                                   progress=lambda done, total: bar.update(
                                       task, completed=done, total=total))  # fmt: skip
+    except PubliekError:
+        raise  # a question asked wrongly (an institution without data) is said as such
     except Exception as error:  # the delivery itself is committed; say so and go on
         return _say(
             f"Dashboard niet voorbereid ({type(error).__name__}); het wordt berekend als u "
@@ -477,9 +479,7 @@ def prepare_command(
     or nightly): every institution's, and the sector's."""
     warehouse, key = _warehouse(Settings.load(data=data, key_file=key_file))
     with warehouse, _progress() as bar:
-        chosen = institution or [str(r[0]) for r in warehouse.db.execute(
-            "SELECT DISTINCT institution_id FROM visit_facts ORDER BY 1").fetchall()]  # fmt: skip
-        said = _prepare(warehouse, key, chosen, sector, bar)
+        said = _prepare(warehouse, key, institution or None, sector, bar)
     out.print(said)
 
 

@@ -52,16 +52,16 @@ def ask(view: View, questions: Sequence[Question]) -> list[Release]:
     return [getattr(view, method)(**arguments) for method, arguments in questions]
 
 
-def prepare(warehouse: Warehouse, key: DeploymentKey, institutions: Sequence[str],
+def prepare(warehouse: Warehouse, key: DeploymentKey, institutions: Sequence[str] | None,
             *, sector: bool = False,
             progress: Callable[[int, int], None] | None = None) -> int:  # fmt: skip
-    """Store the tabulations of these institutions' dashboards (and, with ``sector``, of the
-    sector overview and the overlap matrices) for the data as it is now; returns how many
-    were computed (those still current are kept as they are)."""
+    """Store the tabulations of these institutions' dashboards (None: of every institution
+    with data; one without is refused) and, with ``sector``, of the sector overview and the
+    overlap matrices, for the data as it is now; returns how many were computed (those still
+    current are kept as they are)."""
     db = warehouse.db
     insights = Insights(Source.connected(db), key, ReleasePolicy())
-    known = set(insights.institutions())
-    chosen = [i for i in institutions if i in known]
+    chosen = insights.institutions() if institutions is None else list(institutions)
     steps = len(chosen) + (1 if sector else 0)
     stored = 0
 

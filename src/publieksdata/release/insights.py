@@ -295,7 +295,7 @@ class Insights:
         if name == "season" and chosen:  # the seasons asked for, whoever came
             return domain(DIMENSIONS[name], [s.name for s in chosen], None)
         areas = None
-        if name in ("pc4", "municipality") and not DIMENSIONS[name].order():
+        if name in ("pc4", "municipality"):
             try:
                 areas = [a for a in self.population(name)[0] if a is not None]
             except PubliekError:
