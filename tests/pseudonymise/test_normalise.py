@@ -931,3 +931,62 @@ def test_apply_split_gives_one_column_per_part() -> None:
     assert addition.to_pylist() == ["A", None, None, "A", None]
     first, infix, last = apply_split(split_full_name, pa.array(["Berg, Jan van der"]))
     assert (first[0].as_py(), infix[0].as_py(), last[0].as_py()) == ("jan", "van der", "berg")
+
+
+# Whole columns: the Arrow fast paths must give exactly what the rules give value by value.
+
+_EMAIL_CHARS = st.text("aAzZ09._+-@ <>:\"',;()[]\\\t\x00\x1féß", max_size=30)
+_EMAIL_DOMAINS = [*sorted(normalise.GMAIL_DOMAINS), *sorted(normalise.PLUS_TAG_DOMAINS)]
+_EMAIL_DOMAINS += ["example.nl", "a-b.co.uk", "x.xn--p1ai", "-x.nl", "x_y.nl", "x.nl.", "x.n1"]
+_EMAIL_DOMAINS += ["a" * 62 + ".nl", "a" * 64 + ".nl"]
+
+
+def _address(local: str, domain: str, shout: bool) -> str:
+    address = f"{local}@{domain}"
+    return address.upper() if shout else address
+
+
+_EMAIL_LIKE = st.one_of(
+    _EMAIL_CHARS,
+    st.builds(
+        _address,
+        st.from_regex(r"[a-zA-Z0-9_.+\-]{0,12}", fullmatch=True),
+        st.sampled_from(_EMAIL_DOMAINS),
+        st.booleans(),
+    ),
+)
+
+
+def _column(fn: Callable[[Any], pa.Array], values: list[str | None]) -> list[str | None]:
+    return list(fn(pa.array(values, pa.string())).to_pylist())
+
+
+def test_whole_email_columns_agree_with_the_rules() -> None:
+    raws = [raw for raw, _ in EMAILS]
+    assert _column(normalise.emails, raws) == [email(raw) for raw in raws]
+
+
+@given(st.lists(st.one_of(st.none(), _EMAIL_LIKE), max_size=40))
+def test_whole_email_columns_agree_with_the_rules_on_any_text(values: list[str | None]) -> None:
+    assert _column(normalise.emails, values) == [email(v) for v in values]
+
+
+def test_whole_phone_columns_agree_with_the_rules() -> None:
+    raws = [raw for raw, _ in PHONES]
+    assert _column(normalise.phones, raws) == [phone(raw) for raw in raws]
+
+
+@given(
+    st.lists(
+        st.one_of(
+            st.none(),
+            st.text("0123456789+ -.()/[]~\tx", max_size=20),
+            st.builds(lambda p, d, s: p + s + d, st.sampled_from(_PREFIXES),
+                      st.text("0123456789", max_size=13), st.sampled_from(["", " ", "-", "."])),
+            st.one_of(MOBILE, LANDLINE).map(lambda nsn: dutch_notations(nsn)[0]),
+        ),
+        max_size=40,
+    )
+)  # fmt: skip
+def test_whole_phone_columns_agree_with_the_rules_on_any_text(values: list[str | None]) -> None:
+    assert _column(normalise.phones, values) == [phone(v) for v in values]

@@ -9,6 +9,7 @@ import pickle
 import re
 from collections.abc import Callable
 
+import duckdb
 import pyarrow as pa
 import pytest
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
@@ -22,6 +23,7 @@ from publieksdata.pseudonymise.pseudonyms import (
     Pseudonymiser,
     _Permutation,
     decode,
+    digest_sql,
     encode,
     identifier_digest,
 )
@@ -283,3 +285,22 @@ def test_g2_a_dictionary_attack_without_the_key_matches_nothing() -> None:
 
     assert dictionary_attack(control, candidates, guesses) == len(candidates)
     assert dictionary_attack(pseudonyms, candidates, guesses) == 0
+
+
+_TEXTS = st.lists(st.one_of(st.none(), st.text(min_size=1)))
+
+
+@given(_TEXTS)
+def test_digests_computed_by_duckdb_give_the_same_pseudonyms(values: list[str | None]) -> None:
+    person = Pseudonymiser(KEY, "person")
+    data = pa.table({"v": pa.array(values, pa.string())})
+    with duckdb.connect() as db:
+        digests = db.from_arrow(data).query("data", f"SELECT {digest_sql('v')} FROM data")
+        made = person.of_digests(digests.to_arrow_table().column(0))
+    assert made.to_pylist() == person.many(data["v"]).to_pylist()
+    assert made.to_pylist() == [None if v is None else person.one(v) for v in values]
+
+
+def test_a_digest_of_another_length_is_refused() -> None:
+    with pytest.raises(ValueError, match="16 bytes"):
+        Pseudonymiser(KEY, "person").of_digests(pa.array([b"short"]))

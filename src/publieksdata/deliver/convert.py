@@ -288,8 +288,8 @@ def customer_identifiers(conv: Conversion) -> None:
     """Normalise e-mail, phone, customer number and name with address, in memory only."""
     nulls = pa.nulls(conv.n, pa.string())
     email_raw, phone_raw = conv.text("customer.email"), conv.text("customer.phone")
-    email = normalise.apply(normalise.email, email_raw) if email_raw is not None else nulls
-    phone = normalise.apply(normalise.phone, phone_raw) if phone_raw is not None else nulls
+    email = normalise.emails(email_raw) if email_raw is not None else nulls
+    phone = normalise.phones(phone_raw) if phone_raw is not None else nulls
     _warn_unusable(conv, "customer.email", email_raw, email, "bad-email")
     _warn_unusable(conv, "customer.phone", phone_raw, phone, "bad-phone")
     postcode_raw = conv.text("customer.postcode")
@@ -421,3 +421,19 @@ def accepted_identifiers(conv: Conversion) -> dict[str, pa.Array]:
     """The normalised identifiers of the accepted rows, for pseudonymisation only."""
     keep = pa.array(~conv.rejected)
     return {k: v.filter(keep) for k, v in conv.identifiers.items()}
+
+
+def distinct_identities(identifiers: dict[str, pa.Array]) -> tuple[np.ndarray, dict[str, pa.Array]]:
+    """Rows with the same identifiers in every field are one identity, keyed and linked once.
+
+    A buyer's rows repeat the same identifiers (one row per ticket, many orders), so this
+    cuts the work of pseudonymisation and linkage several times. Returns per row the index
+    of its identity, and the identifiers of each identity.
+    """
+    encoded = [pc.dictionary_encode(values) for values in identifiers.values()]
+    codes = np.column_stack([np.asarray(e.indices.fill_null(-1), dtype=np.int32) for e in encoded])
+    rows = np.ascontiguousarray(codes).view(np.dtype((np.void, codes.shape[1] * 4))).ravel()
+    _, first, identity = np.unique(rows, return_index=True, return_inverse=True)
+    taken = pa.array(first)
+    distinct = {kind: values.take(taken) for kind, values in identifiers.items()}
+    return identity.ravel(), distinct

@@ -10,12 +10,13 @@ from __future__ import annotations
 import datetime as dt
 import json
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from itertools import chain
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -27,6 +28,7 @@ from publieksdata.deliver.convert import (
     accepted_identifiers,
     convert,
     customer_identifiers,
+    distinct_identities,
     facts,
 )
 from publieksdata.deliver.mapping import (
@@ -37,12 +39,13 @@ from publieksdata.deliver.mapping import (
     with_columns,
     with_notations,
 )
+from publieksdata.deliver.prefetch import prefetched
 from publieksdata.deliver.problems import CATALOGUE, Problem, ProblemGroup, ProblemLog, number
 from publieksdata.deliver.readers import ExportReader, open_export
 from publieksdata.errors import PubliekError
 from publieksdata.pseudonymise.keys import DeploymentKey
 from publieksdata.pseudonymise.linkage import link
-from publieksdata.pseudonymise.pseudonyms import Pseudonymiser
+from publieksdata.pseudonymise.pseudonyms import Pseudonymiser, digest_sql
 from publieksdata.standard.text import Language
 from publieksdata.warehouse import summary
 from publieksdata.warehouse.store import Warehouse
@@ -50,6 +53,10 @@ from publieksdata.warehouse.upkeep import Erasure, denied_mask, erase
 
 BATCH_ROWS = 200_000
 Progress = Callable[[int], None]  # rows read so far
+
+
+def _bools(values: pa.Array) -> np.ndarray:
+    return np.asarray(values.to_numpy(zero_copy_only=False), dtype=bool)
 
 
 @dataclass
@@ -149,33 +156,76 @@ class _Batches:
     touched: set[int] = field(default_factory=set)  # persons whose visits a merge changed
 
 
+# The text each linkage key is the pseudonym of: its kind, then the normalised parts.
+_KEY_TEXTS = {
+    "email": ("email",),
+    "email_initial": ("email", "initial"),
+    "email_first": ("email", "first"),
+    "phone": ("phone",),
+    "phone_initial": ("phone", "initial"),
+    "phone_first": ("phone", "first"),
+    "initial_address": ("initial", "address"),
+    "name_address": ("first", "address"),
+}
+
+
+def _key_text(kind: str, names: tuple[str, ...]) -> str:
+    """SQL for 'kind:part|part' (NULL when a part is missing)."""
+    return f"'{kind}:' || " + " || '|' || ".join(names)
+
+
 class _Pseudonyms:
-    """The pseudonymisers of one delivery; their keys never leave this object."""
+    """The pseudonymisers of one delivery; their keys never leave this object.
+
+    The digests are computed by an in-memory DuckDB that never writes to disk: it holds the
+    normalised identifiers of one batch for the length of one query.
+    """
 
     def __init__(self, key: DeploymentKey, institution_id: str) -> None:
         self.person = Pseudonymiser(key, "person")
         self.customer = Pseudonymiser(key, f"customer/{institution_id}")
+        self._db = duckdb.connect(config={"temp_directory": ""})
+        parts = [
+            f"{digest_sql(_key_text(kind, names))} AS {kind}" for kind, names in _KEY_TEXTS.items()
+        ]
+        self._sql = f"SELECT {', '.join(parts)}, {digest_sql('customer_id')} AS customer FROM data"
 
     def keys(self, identifiers: dict[str, pa.Array]) -> dict[str, pa.Array]:
         """Linkage keys: each a pseudonym of a kind-labelled normalised identifier."""
+        if any(pc.any(pc.equal(values, "")).as_py() for values in identifiers.values()):
+            raise ValueError("an empty identifier has no pseudonym: normalise it to null")
+        data = pa.table({name: values.cast(pa.string()) for name, values in identifiers.items()})
+        digests = self._db.sql(self._sql).to_arrow_table()  # reads ``data`` by its name
+        del data
+        keys = {kind: self.person.of_digests(digests[kind]) for kind in _KEY_TEXTS}
+        keys["customer"] = self.customer.of_digests(digests["customer"])
+        return keys
 
-        def labelled(kind: str, *parts: pa.Array) -> pa.Array:
-            text = pc.binary_join_element_wise(*parts, "|")
-            return self.person.many(pc.binary_join_element_wise(kind, text, ":"))
 
-        email, phone, address = identifiers["email"], identifiers["phone"], identifiers["address"]
-        first, initial = identifiers["first"], identifiers["initial"]
-        return {
-            "email": labelled("email", email),
-            "email_initial": labelled("email_initial", email, initial),
-            "email_first": labelled("email_first", email, first),
-            "phone": labelled("phone", phone),
-            "phone_initial": labelled("phone_initial", phone, initial),
-            "phone_first": labelled("phone_first", phone, first),
-            "initial_address": labelled("initial_address", initial, address),
-            "name_address": labelled("name_address", first, address),
-            "customer": self.customer.many(identifiers["customer_id"]),
-        }
+@dataclass
+class _Prepared:
+    """One batch converted and pseudonymised: facts, identities, keys, its problems."""
+
+    received: int
+    table: pa.Table
+    identity: np.ndarray  # per row, the index of its identity in ``keys``
+    keys: dict[str, pa.Array]
+    problems: ProblemLog
+
+
+def _prepare(
+    batches: Iterable[pa.RecordBatch], profile: MappingProfile, pseudonyms: _Pseudonyms
+) -> Iterator[_Prepared]:
+    """The first stage, run in a thread: nothing here touches the warehouse."""
+    for batch in batches:
+        problems = ProblemLog()
+        conv = convert(batch, profile, problems)
+        table = facts(conv)
+        identity, identifiers = distinct_identities(accepted_identifiers(conv))
+        del conv  # the raw batch and its identifiers go here
+        keys = pseudonyms.keys(identifiers)
+        del identifiers
+        yield _Prepared(batch.num_rows, table, identity, keys, problems)
 
 
 def _load_batches(
@@ -190,28 +240,28 @@ def _load_batches(
     progress: Progress | None,
 ) -> _Batches:
     counts = _Batches()
-    for batch in batches:
-        conv = convert(batch, profile, log)
-        table = facts(conv)
-        keys = pseudonyms.keys(accepted_identifiers(conv))
-        del conv  # the raw batch and its identifiers go here
-        erased = denied_mask(warehouse, institution_id, keys)
-        if pc.any(erased).as_py():
-            rows = table["source_row"].filter(erased).to_pylist()
-            for row in rows:
+    for prepared in prefetched(_prepare(batches, profile, pseudonyms)):
+        log.extend(prepared.problems)
+        received, table = prepared.received, prepared.table
+        identity, keys = prepared.identity, prepared.keys
+        del prepared
+        erased = _bools(denied_mask(warehouse, institution_id, keys))
+        if erased.any():
+            for row in table["source_row"].filter(pa.array(erased[identity])).to_pylist():
                 log.add(Problem("erased-person", row, None))
-            keep = pc.invert(erased)
-            table = table.filter(keep)
-            keys = {kind: values.filter(keep) for kind, values in keys.items()}
+            table = table.filter(pa.array(~erased[identity]))
+            kept = np.flatnonzero(~erased)
+            renumber = np.cumsum(~erased) - 1
+            identity = renumber[identity[~erased[identity]]]
+            keys = {kind: values.take(pa.array(kept)) for kind, values in keys.items()}
         linked = link(warehouse.db, keys)
-        person = pa.array(np.where(linked.person >= 0, linked.person, 0))
-        person = pc.if_else(pa.array(linked.person >= 0), person, pa.scalar(None, pa.int64()))
-        table = table.append_column("person_id", person).append_column(
-            "customer_key", keys["customer"]
-        )
+        person = linked.person[identity]
+        table = table.append_column(
+            "person_id", pa.array(person, pa.int64(), mask=person < 0)
+        ).append_column("customer_key", keys["customer"].take(pa.array(identity)))
         warehouse.insert_facts(delivery_id, institution_id, table)
-        counts.received += batch.num_rows
-        counts.rejected += batch.num_rows - table.num_rows
+        counts.received += received
+        counts.rejected += received - table.num_rows
         counts.new_persons += linked.new_persons
         counts.merged += linked.merged_persons
         counts.touched.update(linked.touched)

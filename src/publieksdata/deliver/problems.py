@@ -8,7 +8,7 @@ other fields the value may be shown, because it helps and reveals nobody.
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 from publieksdata.standard.text import Language, Text
@@ -175,6 +175,15 @@ class ProblemLog:
             group.rows.append(problem.row)
         if len(self.details) < self.limit:
             self.details.append(problem)
+
+    def extend(self, later: ProblemLog) -> None:
+        """Add the problems of a later part of the delivery, as if added here one by one."""
+        self.counts.update(later.counts)
+        for key, group in later.groups.items():
+            mine = self.groups.setdefault(key, replace(group, count=0, rows=[]))
+            mine.count += group.count
+            mine.rows += group.rows[: 5 - len(mine.rows)]
+        self.details += later.details[: self.limit - len(self.details)]
 
     @property
     def total(self) -> int:

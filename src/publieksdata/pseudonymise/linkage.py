@@ -151,18 +151,22 @@ def link(db: duckdb.DuckDBPyConnection, keys: dict[str, pa.Array]) -> Linked:
     """Give every row a person id, reusing, merging or creating persons, and remember the
     keys. Runs inside the delivery's transaction."""
     n = len(keys["email"])
-    all_keys = pc.unique(pa.concat_arrays([keys[k].drop_null() for k in KINDS]))
+    # One dictionary of every key gives each its node number in a single pass.
+    encoded = pc.dictionary_encode(pa.concat_arrays([_strings(keys[k]) for k in KINDS]))
+    all_keys = encoded.dictionary
+    node_of = np.asarray(encoded.indices.fill_null(0), dtype=np.int64).reshape(len(KINDS), n)
     known = _query(
         db,
-        "SELECT DISTINCT p.key, p.kind, p.person_id FROM person_keys p JOIN data USING (key)",
-        pa.table({"key": all_keys}),
+        "SELECT DISTINCT p.key, p.kind, p.person_id, data.node FROM person_keys p "
+        "JOIN data USING (key)",
+        pa.table({"key": all_keys, "node": pa.array(np.arange(len(all_keys)))}),
     )
     persons = np.unique(known["person_id"].to_numpy()) if known.num_rows else np.zeros(0, np.int64)
     hubs = _hubs(keys, known)
     levels = _row_levels(keys)
     first_person = n + len(all_keys)  # nodes: rows, then keys, then known persons
     sources, targets = [], []
-    for kind, (base, level) in KINDS.items():
+    for position, (kind, (base, level)) in enumerate(KINDS.items()):
         values = keys[kind]
         usable = _bools(pc.and_(pc.is_valid(values), pc.invert(pc.is_in(values, value_set=hubs))))
         above = levels[base] > level
@@ -172,16 +176,14 @@ def link(db: duckdb.DuckDBPyConnection, keys: dict[str, pa.Array]) -> Linked:
                 values, value_set=_one_name_below(values, _own_key(keys, levels, base))
             )
             usable &= ~above | (_bools(reach) & _bools(alone))
-        index = np.asarray(pc.index_in(values, value_set=all_keys).fill_null(0))
         sources.append(np.flatnonzero(usable))
-        targets.append(n + index[usable])
+        targets.append(n + node_of[position][usable])
     if known.num_rows:
         firm = pc.is_in(known["kind"], value_set=pa.array(FIRM))
         unique = pc.is_in(known["key"], value_set=_unique_owner_keys(known))
         use = _bools(pc.or_(firm, unique)) & ~_bools(pc.is_in(known["key"], value_set=hubs))
-        key_index = np.asarray(pc.index_in(known["key"], value_set=all_keys).fill_null(0))
         owner = first_person + np.searchsorted(persons, known["person_id"].to_numpy())
-        sources.append(n + key_index[use])
+        sources.append(n + known["node"].to_numpy()[use])
         targets.append(owner[use])
     src, dst = np.concatenate(sources), np.concatenate(targets)
     size = first_person + len(persons)
