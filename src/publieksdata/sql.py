@@ -14,8 +14,14 @@ import pyarrow as pa
 
 
 def with_arrow(
-    db: duckdb.DuckDBPyConnection, sql: str, data: pa.Table, params: list[Any] | None = None
+    db: duckdb.DuckDBPyConnection,
+    sql: str,
+    data: pa.Table,
+    params: list[Any] | dict[str, Any] | None = None,
+    other: pa.Table | None = None,
 ) -> duckdb.DuckDBPyConnection:
-    """Execute ``sql``, in which the name ``data`` is the given Arrow table."""
+    """Execute ``sql``, in which the name ``data`` is the given Arrow table (and ``other``
+    the second one, if given)."""
     assert "data" in sql, sql
+    assert other is None or "other" in sql, sql
     return db.execute(sql, params or [])

@@ -46,6 +46,7 @@ from publieksdata.errors import PubliekError
 from publieksdata.pseudonymise.keys import DeploymentKey
 from publieksdata.pseudonymise.linkage import link
 from publieksdata.pseudonymise.pseudonyms import Pseudonymiser, digest_sql
+from publieksdata.sql import with_arrow
 from publieksdata.standard.text import Language
 from publieksdata.warehouse import summary
 from publieksdata.warehouse.store import Warehouse
@@ -154,6 +155,7 @@ class _Batches:
     new_persons: int = 0
     merged: int = 0
     touched: set[int] = field(default_factory=set)  # persons whose visits a merge changed
+    row_hashes: list[pa.Table] = field(default_factory=list)  # source_row, hash: see duplicates
 
 
 # The text each linkage key is the pseudonym of: its kind, then the normalised parts.
@@ -260,6 +262,7 @@ def _load_batches(
             "person_id", pa.array(person, pa.int64(), mask=person < 0)
         ).append_column("customer_key", keys["customer"].take(pa.array(identity)))
         warehouse.insert_facts(delivery_id, institution_id, table)
+        counts.row_hashes.append(_row_hashes(warehouse.db, table))
         counts.received += received
         counts.rejected += received - table.num_rows
         counts.new_persons += linked.new_persons
@@ -313,30 +316,43 @@ def erase_file(path: Path, institution_id: str, warehouse: Warehouse,
     return erase(warehouse, institution_id, keys) if keys else Erasure(0, 0, 0)
 
 
-def _remove_duplicates(warehouse: Warehouse, delivery_id: int, profile: MappingProfile) -> int:
+_COMPARED = ", ".join(["customer_key", *(f.name for f in FACT_SCHEMA if f.name != "source_row")])
+
+
+def _row_hashes(db: duckdb.DuckDBPyConnection, data: pa.Table) -> pa.Table:
+    """A 64-bit hash of each row's compared fields: rows with distinct hashes are distinct."""
+    return db.sql(f"SELECT source_row, hash({_COMPARED}) AS h FROM data").to_arrow_table()
+
+
+def _remove_duplicates(
+    warehouse: Warehouse, delivery_id: int, profile: MappingProfile, hashes: list[pa.Table]
+) -> int:
     """Rows identical in every field (after normalisation) are one row delivered twice.
 
     Per-ticket exports without a ticket number cannot tell a duplicate from a second
-    ticket; there identical rows count as tickets.
+    ticket; there identical rows count as tickets. Only rows that share a hash with another
+    row are compared field by field.
     """
     if profile.grain == "ticket" and not profile.has("ticket.ticket_number"):
         return 0
-    fields = ", ".join(["customer_key", *(f.name for f in FACT_SCHEMA if f.name != "source_row")])
-    duplicates = int(
-        warehouse.scalar(
-            f"SELECT count(*) - count(DISTINCT ({fields})) FROM tickets WHERE delivery_id = ?",
-            [delivery_id],
-        )
-    )
-    if duplicates:
-        warehouse.db.execute(
-            "DELETE FROM tickets WHERE delivery_id = ? AND source_row IN ("
-            "SELECT source_row FROM (SELECT source_row, row_number() OVER "
-            f"(PARTITION BY {fields} ORDER BY source_row) AS n "
-            "FROM tickets WHERE delivery_id = ?) WHERE n > 1)",
-            [delivery_id, delivery_id],
-        )
-    return duplicates
+    if not hashes:
+        return 0
+    rows = pa.concat_tables(hashes)
+    values, counts = np.unique(rows["h"].to_numpy(), return_counts=True)
+    shared = pa.array(values[counts > 1])
+    if len(shared) == 0:
+        return 0
+    removed = with_arrow(
+        warehouse.db,
+        "DELETE FROM tickets WHERE delivery_id = $d AND source_row IN ("
+        "SELECT source_row FROM (SELECT t.source_row, row_number() OVER "
+        f"(PARTITION BY {_COMPARED} ORDER BY t.source_row) AS n FROM tickets t "
+        "SEMI JOIN data c ON t.source_row = c.source_row WHERE t.delivery_id = $d) "
+        "WHERE n > 1)",
+        rows.filter(pc.is_in(rows["h"], value_set=shared)).select(["source_row"]),
+        {"d": delivery_id},
+    ).fetchall()
+    return int(removed[0][0])
 
 
 def _period(warehouse: Warehouse, delivery_id: int) -> str:
@@ -389,7 +405,9 @@ def deliver_file(
                 log,
                 progress,
             )
-            duplicates = _remove_duplicates(warehouse, delivery_id, recognition.profile)
+            duplicates = _remove_duplicates(
+                warehouse, delivery_id, recognition.profile, counts.row_hashes
+            )
             to_confirm = code_productions(warehouse, delivery_id, institution_id)
             chosen_period = period or _period(warehouse, delivery_id)
             previous = warehouse.find_delivery(institution_id, period=chosen_period)

@@ -190,7 +190,7 @@ def link(db: duckdb.DuckDBPyConnection, keys: dict[str, pa.Array]) -> Linked:
     graph = coo_matrix((np.ones(len(src), np.int8), (src, dst)), shape=(size, size))
     _, label = connected_components(graph, directed=False)
     person_node = {int(p): first_person + i for i, p in enumerate(persons)}
-    return _assign(db, keys, label, n, person_node)
+    return _assign(db, keys, label, n, person_node, known)
 
 
 def _assign(
@@ -199,6 +199,7 @@ def _assign(
     label: np.ndarray,
     n: int,
     person_node: dict[int, int],
+    known: pa.Table,
 ) -> Linked:
     """Person ids per component; merge persons a new row shows to be one."""
     owner_of_label: dict[int, list[int]] = {}
@@ -218,7 +219,7 @@ def _assign(
         merges += [(other, owners[0]) for other in owners[1:]]
     _merge(db, merges)
     person = np.where(has_key, person_of_label[row_labels], -1)
-    _remember(db, keys, person)
+    _remember(db, keys, person, known, merges)
     return Linked(person, len(fresh), len(merges), tuple(p for pair in merges for p in pair))
 
 
@@ -243,8 +244,15 @@ def _merge(db: duckdb.DuckDBPyConnection, merges: list[tuple[int, int]]) -> None
         )
 
 
-def _remember(db: duckdb.DuckDBPyConnection, keys: dict[str, pa.Array], person: np.ndarray) -> None:
-    """Store each (key, person) pair not known yet."""
+def _remember(
+    db: duckdb.DuckDBPyConnection,
+    keys: dict[str, pa.Array],
+    person: np.ndarray,
+    known: pa.Table,
+    merges: list[tuple[int, int]],
+) -> None:
+    """Store each (key, person) pair not known yet; ``known`` holds every stored pair of
+    these keys (before ``merges``), so the warehouse need not be searched again."""
     parts = []
     for kind in KINDS:
         table = pa.table(
@@ -252,9 +260,17 @@ def _remember(db: duckdb.DuckDBPyConnection, keys: dict[str, pa.Array], person: 
         )
         keep = pc.and_(pc.is_valid(keys[kind]), pc.greater(table["person_id"], -1))
         parts.append(table.filter(keep))
+    stored = known.select(["key", "person_id"])
+    if merges:
+        old, kept = (np.array(side, np.int64) for side in zip(*sorted(merges), strict=True))
+        ids = stored["person_id"].to_numpy()
+        position = np.searchsorted(old, ids).clip(0, len(old) - 1)
+        ids = np.where(old[position] == ids, kept[position], ids)
+        stored = stored.set_column(1, "person_id", pa.array(ids))
     with_arrow(
         db,
         "INSERT INTO person_keys SELECT DISTINCT f.key, f.kind, f.person_id FROM data f "
-        "ANTI JOIN person_keys p ON p.key = f.key AND p.person_id = f.person_id",
+        "ANTI JOIN other s ON s.key = f.key AND s.person_id = f.person_id",
         pa.concat_tables(parts),
+        other=stored,
     )
