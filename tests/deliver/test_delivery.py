@@ -198,3 +198,50 @@ def pair_quality(pairs: list[tuple[int, int]]) -> dict[str, float]:
     predicted = pair_count(Counter(p for _, p in pairs))
     true = pair_count(Counter(t for t, _ in pairs))
     return {"precision": both / max(predicted, 1), "recall": both / max(true, 1)}
+
+
+def test_a_repeated_row_is_one_duplicate_in_the_same_batch_or_another(
+    sector: SectorSummary,
+    key: DeploymentKey,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A line repeated next to itself and a line repeated far away (another batch) each
+    count as one duplicate; nothing else changes."""
+    export = next(e for e in sector.exports if e["layout"] == "kassa_nl")
+    text = (sector.folder / export["file"]).read_text("utf-8-sig")
+    header, *lines = text.splitlines()
+    repeated = [*lines[:3], lines[2], *lines[3:], lines[0]]
+    copy = tmp_path / "repeated.csv"
+    copy.write_text("\n".join([header, *repeated]) + "\n", "utf-8-sig")
+    monkeypatch.setattr("publieksdata.deliver.delivery.BATCH_ROWS", 7)
+    reports = []
+    for path in (sector.folder / export["file"], copy):
+        with Warehouse(tmp_path / f"{path.stem}.duckdb", key.fingerprint) as warehouse:
+            reports.append(deliver_file(path, export["institution_id"], warehouse, key))
+    original, twice = reports
+    assert twice.received == original.received + 2
+    assert twice.duplicates == original.duplicates + 2
+    assert (twice.loaded, twice.rejected) == (original.loaded, original.rejected)
+    assert twice.balanced()
+
+
+def test_the_batch_size_does_not_change_what_is_loaded(
+    sector: SectorSummary,
+    key: DeploymentKey,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    export = max(sector.exports, key=lambda e: e["rows"])
+    loaded = []
+    for batch_rows in (200_000, 11):
+        monkeypatch.setattr("publieksdata.deliver.delivery.BATCH_ROWS", batch_rows)
+        path = tmp_path / f"{batch_rows}.duckdb"
+        with Warehouse(path, key.fingerprint) as warehouse:
+            report = deliver_file(sector.folder / export["file"], export["institution_id"],
+                                  warehouse, key)  # fmt: skip
+            rows = warehouse.db.execute(
+                "SELECT source_row, customer_key FROM tickets ORDER BY source_row"
+            ).fetchall()
+        loaded.append((report.received, report.loaded, report.rejected, report.duplicates, rows))
+    assert loaded[0] == loaded[1]

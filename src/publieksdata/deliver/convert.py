@@ -199,10 +199,20 @@ def performance_fields(conv: Conversion) -> None:
     conv.columns["capacity"] = _whole(capacity, conv.n, pa.int32())
 
 
+def _per_distinct(parse: Callable[[pa.Array], pa.Array], values: pa.Array) -> pa.Array:
+    """``parse`` applied to each distinct text once: exports repeat prices and counts."""
+    encoded = pc.dictionary_encode(values)
+    return parse(encoded.dictionary).take(encoded.indices)
+
+
 def _whole(values: pa.Array | None, n: int, kind: pa.DataType) -> pa.Array:
     """Whole numbers where the text is one, else null (for optional counts)."""
     if values is None:
         return pa.nulls(n, kind)
+    return _per_distinct(lambda distinct: _whole_texts(distinct, kind), values)
+
+
+def _whole_texts(values: pa.Array, kind: pa.DataType) -> pa.Array:
     ok = pc.match_substring_regex(values, r"^\d{1,9}(\.0+)?$")
     digits = pc.replace_substring_regex(values, r"\.0+$", "")
     return pc.cast(pc.if_else(ok, digits, pa.scalar(None, pa.string())), kind)
@@ -210,6 +220,10 @@ def _whole(values: pa.Array | None, n: int, kind: pa.DataType) -> pa.Array:
 
 def parse_amount(values: pa.Array, decimal_comma: bool) -> pa.Array:
     """'€ 1.234,50', '12,50', '37.50' → 1234.5, 12.5, 37.5; anything else null."""
+    return _per_distinct(lambda distinct: _amounts(distinct, decimal_comma), values)
+
+
+def _amounts(values: pa.Array, decimal_comma: bool) -> pa.Array:
     text = pc.replace_substring_regex(values, r"(?i)(€|eur|\s|\x{00a0})", "")
     if decimal_comma:
         text = pc.replace_substring(pc.replace_substring(text, ".", ""), ",", ".")

@@ -23,7 +23,6 @@ import pyarrow.compute as pc
 
 from publieksdata.deliver.coding import code_productions
 from publieksdata.deliver.convert import (
-    FACT_SCHEMA,
     Conversion,
     accepted_identifiers,
     convert,
@@ -31,6 +30,7 @@ from publieksdata.deliver.convert import (
     distinct_identities,
     facts,
 )
+from publieksdata.deliver.duplicates import Duplicates
 from publieksdata.deliver.mapping import (
     MappingProfile,
     MappingStore,
@@ -46,13 +46,12 @@ from publieksdata.errors import PubliekError
 from publieksdata.pseudonymise.keys import DeploymentKey
 from publieksdata.pseudonymise.linkage import link
 from publieksdata.pseudonymise.pseudonyms import Pseudonymiser, digest_sql
-from publieksdata.sql import with_arrow
 from publieksdata.standard.text import Language
 from publieksdata.warehouse import summary
 from publieksdata.warehouse.store import Warehouse
 from publieksdata.warehouse.upkeep import Erasure, denied_mask, erase
 
-BATCH_ROWS = 200_000
+BATCH_ROWS = 200000
 Progress = Callable[[int], None]  # rows read so far
 
 
@@ -155,7 +154,6 @@ class _Batches:
     new_persons: int = 0
     merged: int = 0
     touched: set[int] = field(default_factory=set)  # persons whose visits a merge changed
-    row_hashes: list[pa.Table] = field(default_factory=list)  # source_row, hash: see duplicates
 
 
 # The text each linkage key is the pseudonym of: its kind, then the normalised parts.
@@ -239,6 +237,7 @@ def _load_batches(
     delivery_id: int,
     institution_id: str,
     log: ProblemLog,
+    duplicates: Duplicates,
     progress: Progress | None,
 ) -> _Batches:
     counts = _Batches()
@@ -261,10 +260,9 @@ def _load_batches(
         table = table.append_column(
             "person_id", pa.array(person, pa.int64(), mask=person < 0)
         ).append_column("customer_key", keys["customer"].take(pa.array(identity)))
-        warehouse.insert_facts(delivery_id, institution_id, table)
-        counts.row_hashes.append(_row_hashes(warehouse.db, table))
         counts.received += received
         counts.rejected += received - table.num_rows
+        warehouse.insert_facts(delivery_id, institution_id, duplicates.drop(warehouse.db, table))
         counts.new_persons += linked.new_persons
         counts.merged += linked.merged_persons
         counts.touched.update(linked.touched)
@@ -316,45 +314,6 @@ def erase_file(path: Path, institution_id: str, warehouse: Warehouse,
     return erase(warehouse, institution_id, keys) if keys else Erasure(0, 0, 0)
 
 
-_COMPARED = ", ".join(["customer_key", *(f.name for f in FACT_SCHEMA if f.name != "source_row")])
-
-
-def _row_hashes(db: duckdb.DuckDBPyConnection, data: pa.Table) -> pa.Table:
-    """A 64-bit hash of each row's compared fields: rows with distinct hashes are distinct."""
-    return db.sql(f"SELECT source_row, hash({_COMPARED}) AS h FROM data").to_arrow_table()
-
-
-def _remove_duplicates(
-    warehouse: Warehouse, delivery_id: int, profile: MappingProfile, hashes: list[pa.Table]
-) -> int:
-    """Rows identical in every field (after normalisation) are one row delivered twice.
-
-    Per-ticket exports without a ticket number cannot tell a duplicate from a second
-    ticket; there identical rows count as tickets. Only rows that share a hash with another
-    row are compared field by field.
-    """
-    if profile.grain == "ticket" and not profile.has("ticket.ticket_number"):
-        return 0
-    if not hashes:
-        return 0
-    rows = pa.concat_tables(hashes)
-    values, counts = np.unique(rows["h"].to_numpy(), return_counts=True)
-    shared = pa.array(values[counts > 1])
-    if len(shared) == 0:
-        return 0
-    removed = with_arrow(
-        warehouse.db,
-        "DELETE FROM tickets WHERE delivery_id = $d AND source_row IN ("
-        "SELECT source_row FROM (SELECT t.source_row, row_number() OVER "
-        f"(PARTITION BY {_COMPARED} ORDER BY t.source_row) AS n FROM tickets t "
-        "SEMI JOIN data c ON t.source_row = c.source_row WHERE t.delivery_id = $d) "
-        "WHERE n > 1)",
-        rows.filter(pc.is_in(rows["h"], value_set=shared)).select(["source_row"]),
-        {"d": delivery_id},
-    ).fetchall()
-    return int(removed[0][0])
-
-
 def _period(warehouse: Warehouse, delivery_id: int) -> str:
     first, last = warehouse.db.execute(
         "SELECT min(starts_at)::DATE, max(starts_at)::DATE FROM tickets WHERE delivery_id = ?",
@@ -394,6 +353,7 @@ def deliver_file(
         log = ProblemLog()
         with warehouse.transaction():
             delivery_id = warehouse.next_delivery_id()
+            duplicates = Duplicates(recognition.profile)
             counts = _load_batches(
                 chain([first] if first is not None else [], batches),
                 reader,
@@ -403,11 +363,10 @@ def deliver_file(
                 delivery_id,
                 institution_id,
                 log,
+                duplicates,
                 progress,
             )
-            duplicates = _remove_duplicates(
-                warehouse, delivery_id, recognition.profile, counts.row_hashes
-            )
+            duplicates.drop_across_batches(warehouse.db, delivery_id)
             to_confirm = code_productions(warehouse, delivery_id, institution_id)
             chosen_period = period or _period(warehouse, delivery_id)
             previous = warehouse.find_delivery(institution_id, period=chosen_period)
@@ -417,7 +376,7 @@ def deliver_file(
             summary.refresh_institutions(warehouse.db, [institution_id])
             summary.refresh_persons(warehouse.db, counts.touched)
             report = _report(
-                institution_id, delivery_id, recognition, counts, duplicates, log,
+                institution_id, delivery_id, recognition, counts, duplicates.count, log,
                 chosen_period, previous.delivery_id if previous else None, asdict(file_facts),
             )  # fmt: skip
             report.productions_to_confirm = to_confirm

@@ -1,0 +1,65 @@
+"""Rows delivered twice: identical in every field after normalisation, counted once.
+
+Each row gets a 64-bit hash of its fields. Rows with distinct hashes are distinct, so only
+rows sharing a hash are compared field by field. A repeat inside one batch (the usual case:
+an export that repeats a line) is dropped before it is loaded. A repeat of a row from an
+earlier batch is rare; then one exact query over the delivery removes it at the end.
+Per-ticket exports without a ticket number cannot tell a duplicate from a second ticket:
+there nothing is removed.
+"""
+
+from __future__ import annotations
+
+import duckdb
+import numpy as np
+import pyarrow as pa
+
+from publieksdata.deliver.convert import FACT_SCHEMA
+from publieksdata.deliver.mapping import MappingProfile
+from publieksdata.sql import with_arrow
+
+COMPARED = ", ".join(["customer_key", *(f.name for f in FACT_SCHEMA if f.name != "source_row")])
+_LATER_REPEATS = (
+    "SELECT source_row FROM (SELECT source_row, row_number() OVER "
+    f"(PARTITION BY {COMPARED} ORDER BY source_row) AS n FROM {{rows}}) WHERE n > 1"
+)
+
+
+class Duplicates:
+    """The duplicates of one delivery, found batch by batch."""
+
+    def __init__(self, profile: MappingProfile) -> None:
+        self.active = not (profile.grain == "ticket" and not profile.has("ticket.ticket_number"))
+        self.count = 0
+        self._seen = np.zeros(0, np.uint64)  # hashes of the rows loaded so far, sorted
+        self._across = False  # a row shares its hash with a row of an earlier batch
+
+    def drop(self, db: duckdb.DuckDBPyConnection, data: pa.Table) -> pa.Table:
+        """The batch without rows that repeat an earlier row of the same batch."""
+        if not self.active or data.num_rows == 0:
+            return data
+        hashes = np.asarray(db.sql(f"SELECT hash({COMPARED}) AS h FROM data").fetchnumpy()["h"])
+        values, counts = np.unique(hashes, return_counts=True)
+        if (counts > 1).any():
+            shared = np.isin(hashes, values[counts > 1])
+            repeats = with_arrow(
+                db, _LATER_REPEATS.format(rows="data"), data.filter(pa.array(shared))
+            ).fetchnumpy()["source_row"]
+            keep = ~np.isin(data["source_row"].to_numpy(), repeats)
+            data, hashes = data.filter(pa.array(keep)), hashes[keep]
+            self.count += len(repeats)
+            values = np.unique(hashes)
+        position = np.searchsorted(self._seen, values).clip(0, max(len(self._seen) - 1, 0))
+        self._across |= bool(len(self._seen) and (self._seen[position] == values).any())
+        self._seen = np.sort(np.concatenate([self._seen, values]), kind="stable")
+        return data
+
+    def drop_across_batches(self, db: duckdb.DuckDBPyConnection, delivery_id: int) -> None:
+        """Remove loaded rows that repeat a row of an earlier batch (exactly compared)."""
+        if not self._across:
+            return
+        rows = f"tickets WHERE delivery_id = {int(delivery_id)}"
+        removed = db.execute(
+            f"DELETE FROM {rows} AND source_row IN ({_LATER_REPEATS.format(rows=rows)})"
+        ).fetchall()
+        self.count += int(removed[0][0])
