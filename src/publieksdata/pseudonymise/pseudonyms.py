@@ -218,12 +218,24 @@ def _encode_many(blocks: bytes, count: int) -> Any:
 
 
 def _encode_chars(blocks: bytes, count: int) -> np.ndarray[Any, Any]:
-    """The characters of ``count`` pseudonyms as a (count, 29) byte matrix (numpy base32)."""
-    bits = np.zeros((count, ENCODED_CHARS * 5), dtype=np.uint8)  # 128 bits and 2 zero bits
-    bits[:, : BLOCK_BYTES * 8] = np.unpackbits(
-        np.frombuffer(blocks, dtype=np.uint8).reshape(count, BLOCK_BYTES), axis=1
-    )
-    groups = bits.reshape(count, ENCODED_CHARS, 5) @ _FIVE_BITS
+    """The characters of ``count`` pseudonyms as a (count, 29) byte matrix (numpy base32).
+
+    Each block is read as two big-endian 64-bit halves; each character takes the next five
+    of its 130 bits (128 and two zero bits), shifted out of the halves column by column.
+    """
+    halves = np.frombuffer(blocks, dtype=">u8").reshape(count, 2).astype(np.uint64)
+    high, low = halves[:, 0], halves[:, 1]
+    groups = np.empty((count, ENCODED_CHARS), dtype=np.uint8)
+    for i in range(ENCODED_CHARS):
+        start = 5 * i  # bit offset from the top of the 128 bits
+        if start + 5 <= 64:
+            value = high >> np.uint64(59 - start)
+        elif start < 64:  # straddles the halves: bits of high, then of low
+            value = (high << np.uint64(start + 5 - 64)) | (low >> np.uint64(128 - start - 5))
+        else:
+            shift = 128 - start - 5
+            value = low >> np.uint64(shift) if shift >= 0 else low << np.uint64(-shift)
+        groups[:, i] = (value & np.uint64(31)).astype(np.uint8)
     chars = np.empty((count, PSEUDONYM_CHARS), dtype=np.uint8)
     chars[:, : len(PREFIX)] = np.frombuffer(PREFIX.encode("ascii"), dtype=np.uint8)
     chars[:, len(PREFIX) :] = _ALPHABET[groups]
