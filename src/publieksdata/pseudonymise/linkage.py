@@ -118,24 +118,31 @@ def _unique_owner_keys(known: pa.Table) -> pa.Array:
     return _strings(owners.filter(pc.equal(owners["person_id_count_distinct"], 1))["key"])
 
 
-def _known_only_below(
-    db: duckdb.DuckDBPyConnection, known: pa.Table, base: str, level: int
-) -> pa.Array:
+def _kinds_of(db: duckdb.DuckDBPyConnection, persons: np.ndarray) -> pa.Table:
+    """Every kind of key each of these known persons has (one pass over ``person_keys``)."""
+    if len(persons) == 0:
+        return pa.table({"person_id": pa.array([], pa.int64()), "kind": pa.array([], pa.string())})
+    return _query(
+        db,
+        "SELECT DISTINCT p.person_id, p.kind FROM person_keys p SEMI JOIN data USING (person_id)",
+        pa.table({"person_id": pa.array(persons, pa.int64())}),
+    )
+
+
+def _known_only_below(known: pa.Table, kinds_of: pa.Table, base: str, level: int) -> pa.Array:
     """Keys of ``base`` at ``level`` whose only owner has no key of that base above it."""
     higher = [k for k, (b, lv) in KINDS.items() if b == base and lv > level]
     kinds = [k for k, (b, lv) in KINDS.items() if b == base and lv == level]
     if not higher or known.num_rows == 0:
         return pa.array([], pa.string())
     mine = known.filter(pc.is_in(known["kind"], value_set=pa.array(kinds)))
-    listed = ", ".join(f"'{k}'" for k in higher)
-    table = _query(
-        db,
-        "SELECT m.key FROM data m GROUP BY m.key HAVING count(DISTINCT m.person_id) = 1 "
-        "AND NOT EXISTS (SELECT 1 FROM person_keys p WHERE p.person_id = any_value(m.person_id) "
-        f"AND p.kind IN ({listed}))",
-        mine.select(["key", "person_id"]),
+    owners = mine.group_by("key").aggregate([("person_id", "count_distinct"), ("person_id", "min")])
+    named = kinds_of.filter(pc.is_in(kinds_of["kind"], value_set=pa.array(higher)))
+    alone = pc.and_(
+        pc.equal(owners["person_id_count_distinct"], 1),
+        pc.invert(pc.is_in(owners["person_id_min"], value_set=named["person_id"])),
     )
-    return _strings(table["key"])
+    return _strings(owners.filter(alone)["key"])
 
 
 def _one_name_below(lower: pa.Array, own: pa.Array) -> pa.Array:
@@ -163,6 +170,7 @@ def link(db: duckdb.DuckDBPyConnection, keys: dict[str, pa.Array]) -> Linked:
     )
     persons = np.unique(known["person_id"].to_numpy()) if known.num_rows else np.zeros(0, np.int64)
     hubs = _hubs(keys, known)
+    kinds_of = _kinds_of(db, persons)
     levels = _row_levels(keys)
     first_person = n + len(all_keys)  # nodes: rows, then keys, then known persons
     sources, targets = [], []
@@ -171,7 +179,7 @@ def link(db: duckdb.DuckDBPyConnection, keys: dict[str, pa.Array]) -> Linked:
         usable = _bools(pc.and_(pc.is_valid(values), pc.invert(pc.is_in(values, value_set=hubs))))
         above = levels[base] > level
         if above.any():
-            reach = pc.is_in(values, value_set=_known_only_below(db, known, base, level))
+            reach = pc.is_in(values, value_set=_known_only_below(known, kinds_of, base, level))
             alone = pc.is_in(
                 values, value_set=_one_name_below(values, _own_key(keys, levels, base))
             )
