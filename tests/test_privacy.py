@@ -17,7 +17,9 @@ import duckdb
 import pyarrow as pa
 import pytest
 
+from publieksdata.deliver.delivery import _Pseudonyms
 from publieksdata.deliver.layouts import LAYOUTS
+from publieksdata.pseudonymise.keys import DeploymentKey
 from publieksdata.synth.generator import SectorSummary
 from publieksdata.xlsx import write_xlsx
 
@@ -167,3 +169,14 @@ def test_the_key_file_is_private_and_outside_the_data_folder(platform: Path) -> 
         if path.is_file():
             assert secret.encode() not in path.read_bytes()
     assert secret not in (platform / "cli.log").read_text()
+
+
+def test_identifiers_are_hashed_by_a_duckdb_that_cannot_spill_to_disk() -> None:
+    """The in-memory DuckDB that computes digests of normalised identifiers has no temporary
+    directory, so under memory pressure it fails instead of writing them to a file (G1)."""
+    pseudonyms = _Pseudonyms(DeploymentKey.generate(), "I0001")
+    db = pseudonyms._db
+    assert db.execute("SELECT current_setting('temp_directory')").fetchall() == [("",)]
+    db.execute("SET memory_limit = '20MB'")
+    with pytest.raises(duckdb.OutOfMemoryException):
+        db.execute("SELECT md5(i::VARCHAR) AS s FROM range(2000000) t(i) ORDER BY s").fetchall()

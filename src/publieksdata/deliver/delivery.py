@@ -51,7 +51,7 @@ from publieksdata.warehouse import summary
 from publieksdata.warehouse.store import Warehouse
 from publieksdata.warehouse.upkeep import Erasure, denied_mask, erase
 
-BATCH_ROWS = 200000
+BATCH_ROWS = 200_000
 Progress = Callable[[int], None]  # rows read so far
 
 
