@@ -74,48 +74,93 @@ def _query(db: duckdb.DuckDBPyConnection, sql: str, data: pa.Table) -> pa.Table:
     return db.sql(sql).to_arrow_table()
 
 
-def _row_levels(keys: dict[str, pa.Array]) -> dict[str, np.ndarray]:
+def _per_node(node: np.ndarray, other: np.ndarray, size: int) -> np.ndarray:
+    """How many distinct ``other`` values come with each node (numbered below ``size``)."""
+    if len(node) == 0:
+        return np.zeros(size, np.int64)
+    width = np.int64(other.max()) + 1
+    pairs = np.unique(node.astype(np.int64) * width + other.astype(np.int64))
+    return np.bincount(pairs // width, minlength=size)
+
+
+@dataclass(frozen=True)
+class _Nodes:
+    """The keys of a batch as numbers: one node per distinct key, shared by all kinds."""
+
+    keys: pa.Array  # the distinct keys; node i is keys[i]
+    of: dict[str, np.ndarray]  # per kind, per row: the node of its key
+    valid: dict[str, np.ndarray]  # per kind, per row: whether it has that key
+
+    @classmethod
+    def of_batch(cls, keys: dict[str, pa.Array]) -> _Nodes:
+        n = len(keys["email"])
+        encoded = pc.dictionary_encode(pa.concat_arrays([_strings(keys[k]) for k in KINDS]))
+        nodes = np.asarray(encoded.indices.fill_null(0), dtype=np.int64).reshape(len(KINDS), n)
+        valid = _bools(pc.is_valid(encoded.indices)).reshape(len(KINDS), n)
+        return cls(
+            encoded.dictionary,
+            dict(zip(KINDS, nodes, strict=True)),
+            dict(zip(KINDS, valid, strict=True)),
+        )
+
+    @property
+    def size(self) -> int:
+        return len(self.keys)
+
+
+def _row_levels(nodes: _Nodes) -> dict[str, np.ndarray]:
     """Per base, the highest level each row has a key for (-1: none)."""
     levels: dict[str, np.ndarray] = {}
-    n = len(keys["email"])
     for kind, (base, level) in KINDS.items():
-        has = _bools(pc.is_valid(keys[kind]))
-        current = levels.setdefault(base, np.full(n, -1, np.int8))
-        current[has & (current < level)] = level
+        current = levels.setdefault(base, np.full(len(nodes.valid[kind]), -1, np.int8))
+        current[nodes.valid[kind] & (current < level)] = level
     return levels
 
 
-def _own_key(keys: dict[str, pa.Array], levels: dict[str, np.ndarray], base: str) -> pa.Array:
-    """Per row the key of its own level for ``base``."""
-    own = pa.nulls(len(levels[base]), pa.string())
+def _own_node(nodes: _Nodes, levels: dict[str, np.ndarray], base: str) -> np.ndarray:
+    """Per row the node of its key of its own level for ``base`` (-1: none)."""
+    own = np.full(len(levels[base]), -1, np.int64)
     for kind, (kind_base, level) in KINDS.items():
         if kind_base == base:
-            own = pc.if_else(pa.array(levels[base] == level), keys[kind], own)
+            mine = levels[base] == level
+            own[mine] = nodes.of[kind][mine]
     return own
 
 
-def _hubs(keys: dict[str, pa.Array], known: pa.Table) -> pa.Array:
+@dataclass(frozen=True)
+class _Known:
+    """The stored (key, person) pairs of this batch's keys, by node."""
+
+    table: pa.Table  # key, kind, person_id, node
+    node: np.ndarray
+    person: np.ndarray
+    kind: np.ndarray  # index into KINDS
+
+    @classmethod
+    def fetch(cls, db: duckdb.DuckDBPyConnection, nodes: _Nodes) -> _Known:
+        table = _query(
+            db,
+            "SELECT DISTINCT p.key, p.kind, p.person_id, data.node FROM person_keys p "
+            "JOIN data USING (key)",
+            pa.table({"key": nodes.keys, "node": pa.array(np.arange(nodes.size))}),
+        )
+        kind = pc.index_in(table["kind"], value_set=pa.array(list(KINDS)))
+        return cls(
+            table,
+            np.asarray(table["node"].to_numpy(), np.int64),
+            np.asarray(table["person_id"].to_numpy(), np.int64),
+            np.asarray(kind.to_numpy(zero_copy_only=False), np.int64),
+        )
+
+
+def _hubs(nodes: _Nodes, known: _Known) -> np.ndarray:
     """Keys that tie too many persons or e-mail addresses together to mean one person."""
-    found = []
-    email = keys["email"]
+    hub = np.zeros(nodes.size, bool)
+    email = nodes.of["email"]
     for kind in ("phone_first", "phone_initial", "name_address", "initial_address", "customer"):
-        table = pa.table({"key": keys[kind], "email": email}).filter(
-            pc.and_(pc.is_valid(keys[kind]), pc.is_valid(email))
-        )
-        fan = table.group_by("key").aggregate([("email", "count_distinct")])
-        found.append(
-            _strings(fan.filter(pc.greater(fan["email_count_distinct"], FAN_OUT_CAP))["key"])
-        )
-    owners = known.group_by("key").aggregate([("person_id", "count_distinct")])
-    found.append(
-        _strings(owners.filter(pc.greater(owners["person_id_count_distinct"], FAN_OUT_CAP))["key"])
-    )
-    return pa.concat_arrays(found)
-
-
-def _unique_owner_keys(known: pa.Table) -> pa.Array:
-    owners = known.group_by("key").aggregate([("person_id", "count_distinct")])
-    return _strings(owners.filter(pc.equal(owners["person_id_count_distinct"], 1))["key"])
+        both = nodes.valid[kind] & nodes.valid["email"]
+        hub |= _per_node(nodes.of[kind][both], email[both], nodes.size) > FAN_OUT_CAP
+    return hub | (_per_node(known.node, known.person, nodes.size) > FAN_OUT_CAP)
 
 
 def _kinds_of(db: duckdb.DuckDBPyConnection, persons: np.ndarray) -> pa.Table:
@@ -129,76 +174,67 @@ def _kinds_of(db: duckdb.DuckDBPyConnection, persons: np.ndarray) -> pa.Table:
     )
 
 
-def _known_only_below(known: pa.Table, kinds_of: pa.Table, base: str, level: int) -> pa.Array:
+def _known_only_below(
+    nodes: _Nodes, known: _Known, kinds_of: pa.Table, base: str, level: int
+) -> np.ndarray:
     """Keys of ``base`` at ``level`` whose only owner has no key of that base above it."""
     higher = [k for k, (b, lv) in KINDS.items() if b == base and lv > level]
-    kinds = [k for k, (b, lv) in KINDS.items() if b == base and lv == level]
-    if not higher or known.num_rows == 0:
-        return pa.array([], pa.string())
-    mine = known.filter(pc.is_in(known["kind"], value_set=pa.array(kinds)))
-    owners = mine.group_by("key").aggregate([("person_id", "count_distinct"), ("person_id", "min")])
+    kinds = [i for i, (b, lv) in enumerate(KINDS.values()) if b == base and lv == level]
+    found = np.zeros(nodes.size, bool)
+    if not higher or len(known.node) == 0:
+        return found
+    mine = np.isin(known.kind, kinds)
+    single = _per_node(known.node[mine], known.person[mine], nodes.size) == 1
     named = kinds_of.filter(pc.is_in(kinds_of["kind"], value_set=pa.array(higher)))
-    alone = pc.and_(
-        pc.equal(owners["person_id_count_distinct"], 1),
-        pc.invert(pc.is_in(owners["person_id_min"], value_set=named["person_id"])),
-    )
-    return _strings(owners.filter(alone)["key"])
+    unnamed = mine & ~np.isin(known.person, named["person_id"].to_numpy())
+    found[known.node[unnamed]] = True
+    return np.asarray(found & single)
 
 
-def _one_name_below(lower: pa.Array, own: pa.Array) -> pa.Array:
+def _one_name_below(
+    lower: np.ndarray, has_lower: np.ndarray, own: np.ndarray, size: int
+) -> np.ndarray:
     """Lower keys that come with only one own-level key in this batch."""
-    pairs = pa.table({"lower": lower, "own": own}).filter(
-        pc.and_(pc.is_valid(lower), pc.is_valid(own))
-    )
-    names = pairs.group_by("lower").aggregate([("own", "count_distinct")])
-    return _strings(names.filter(pc.equal(names["own_count_distinct"], 1))["lower"])
+    both = has_lower & (own >= 0)
+    return np.asarray(_per_node(lower[both], own[both], size) == 1)
 
 
 def link(db: duckdb.DuckDBPyConnection, keys: dict[str, pa.Array]) -> Linked:
     """Give every row a person id, reusing, merging or creating persons, and remember the
     keys. Runs inside the delivery's transaction."""
     n = len(keys["email"])
-    # One dictionary of every key gives each its node number in a single pass.
-    encoded = pc.dictionary_encode(pa.concat_arrays([_strings(keys[k]) for k in KINDS]))
-    all_keys = encoded.dictionary
-    node_of = np.asarray(encoded.indices.fill_null(0), dtype=np.int64).reshape(len(KINDS), n)
-    known = _query(
-        db,
-        "SELECT DISTINCT p.key, p.kind, p.person_id, data.node FROM person_keys p "
-        "JOIN data USING (key)",
-        pa.table({"key": all_keys, "node": pa.array(np.arange(len(all_keys)))}),
-    )
-    persons = np.unique(known["person_id"].to_numpy()) if known.num_rows else np.zeros(0, np.int64)
-    hubs = _hubs(keys, known)
+    nodes = _Nodes.of_batch(keys)
+    known = _Known.fetch(db, nodes)
+    persons = np.unique(known.person)
+    hub = _hubs(nodes, known)
     kinds_of = _kinds_of(db, persons)
-    levels = _row_levels(keys)
-    first_person = n + len(all_keys)  # nodes: rows, then keys, then known persons
+    levels = _row_levels(nodes)
+    first_person = n + nodes.size  # nodes: rows, then keys, then known persons
     sources, targets = [], []
-    for position, (kind, (base, level)) in enumerate(KINDS.items()):
-        values = keys[kind]
-        usable = _bools(pc.and_(pc.is_valid(values), pc.invert(pc.is_in(values, value_set=hubs))))
+    for kind, (base, level) in KINDS.items():
+        node = nodes.of[kind]
+        usable = nodes.valid[kind] & ~hub[node]
         above = levels[base] > level
         if above.any():
-            reach = pc.is_in(values, value_set=_known_only_below(known, kinds_of, base, level))
-            alone = pc.is_in(
-                values, value_set=_one_name_below(values, _own_key(keys, levels, base))
-            )
-            usable &= ~above | (_bools(reach) & _bools(alone))
+            reach = _known_only_below(nodes, known, kinds_of, base, level)
+            own = _own_node(nodes, levels, base)
+            alone = _one_name_below(node, nodes.valid[kind], own, nodes.size)
+            usable &= ~above | (reach[node] & alone[node])
         sources.append(np.flatnonzero(usable))
-        targets.append(n + node_of[position][usable])
-    if known.num_rows:
-        firm = pc.is_in(known["kind"], value_set=pa.array(FIRM))
-        unique = pc.is_in(known["key"], value_set=_unique_owner_keys(known))
-        use = _bools(pc.or_(firm, unique)) & ~_bools(pc.is_in(known["key"], value_set=hubs))
-        owner = first_person + np.searchsorted(persons, known["person_id"].to_numpy())
-        sources.append(n + known["node"].to_numpy()[use])
+        targets.append(n + node[usable])
+    if len(known.node):
+        firm = np.isin(known.kind, [i for i, kind in enumerate(KINDS) if kind in FIRM])
+        unique = _per_node(known.node, known.person, nodes.size)[known.node] == 1
+        use = (firm | unique) & ~hub[known.node]
+        owner = first_person + np.searchsorted(persons, known.person)
+        sources.append(n + known.node[use])
         targets.append(owner[use])
     src, dst = np.concatenate(sources), np.concatenate(targets)
     size = first_person + len(persons)
     graph = coo_matrix((np.ones(len(src), np.int8), (src, dst)), shape=(size, size))
     _, label = connected_components(graph, directed=False)
     person_node = {int(p): first_person + i for i, p in enumerate(persons)}
-    return _assign(db, keys, label, n, person_node, known)
+    return _assign(db, keys, label, n, person_node, known.table)
 
 
 def _assign(

@@ -150,6 +150,7 @@ class Warehouse:
         # temporary folder next to the warehouse.
         self.db.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
         self.db.execute("SET temp_directory = ?", [str(path.parent / "duckdb-tmp")])
+        self.db.execute("SET enable_progress_bar = false")  # the CLI shows its own progress
         if not read_only:
             self.db.execute(SCHEMA)
             self.db.execute(summary.SCHEMA)
