@@ -18,7 +18,7 @@ import pyarrow.compute as pc
 
 from publieksdata.deliver.coding import production_key
 from publieksdata.deliver.mapping import CODED, MappingProfile
-from publieksdata.deliver.problems import CATALOGUE, Problem, ProblemLog
+from publieksdata.deliver.problems import CATALOGUE, ProblemLog
 from publieksdata.pseudonymise import normalise
 
 # Columns of the fact table, in order, with their Arrow types.
@@ -87,10 +87,8 @@ class Conversion:
     ) -> None:  # fmt: skip
         """Record a problem for each masked row; an error also rejects the row."""
         header = self.profile.header_of(target)
-        shown = show.to_pylist() if show is not None else None
-        for i in np.flatnonzero(mask):
-            value = shown[i] if shown is not None else None
-            self.problems.add(Problem(code, int(self.rows[i]), header, value, example, codelist))
+        shown = show.filter(pa.array(mask)) if show is not None and mask.any() else None
+        self.problems.add_rows(code, header, self.rows[mask], shown, example, codelist)
         if CATALOGUE[code].severity == "error":
             self.rejected |= mask
 

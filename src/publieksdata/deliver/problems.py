@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field, replace
-from typing import Literal
+from typing import Any, Literal
 
 from publieksdata.standard.text import Language, Text
 
@@ -175,6 +175,26 @@ class ProblemLog:
             group.rows.append(problem.row)
         if len(self.details) < self.limit:
             self.details.append(problem)
+
+    def add_rows(self, code: str, column: str | None, rows: Any, values: Any = None,
+                 example: str = "", codelist: str = "") -> None:  # fmt: skip
+        """One kind of problem at many rows (a numpy array, in order): the same as ``add`` for
+        each, without making an object for every row that is only counted."""
+        if len(rows) == 0:
+            return
+        listed = max(5, self.limit - len(self.details))
+        first_rows = [int(r) for r in rows[:listed]]
+        shown = values.slice(0, listed).to_pylist() if values is not None else [None] * listed
+        key = (code, column)
+        self.counts[key] += len(rows)
+        group = self.groups.setdefault(key, ProblemGroup(code, column, shown[0], example, codelist))
+        group.count += len(rows)
+        group.rows += first_rows[: 5 - len(group.rows)]
+        room = self.limit - len(self.details)
+        self.details += [
+            Problem(code, row, column, value, example, codelist)
+            for row, value in zip(first_rows[:room], shown, strict=False)
+        ]
 
     def extend(self, later: ProblemLog) -> None:
         """Add the problems of a later part of the delivery, as if added here one by one."""
