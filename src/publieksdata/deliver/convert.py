@@ -429,23 +429,21 @@ def facts(conv: Conversion) -> pa.Table:
     return pa.Table.from_arrays(arrays, schema=FACT_SCHEMA)
 
 
-def accepted_identifiers(conv: Conversion) -> dict[str, pa.Array]:
-    """The normalised identifiers of the accepted rows, for pseudonymisation only."""
-    keep = pa.array(~conv.rejected)
-    return {k: v.filter(keep) for k, v in conv.identifiers.items()}
-
-
-def distinct_identities(identifiers: dict[str, pa.Array]) -> tuple[np.ndarray, dict[str, pa.Array]]:
-    """Rows with the same identifiers in every field are one identity, keyed and linked once.
+def accepted_identities(conv: Conversion) -> tuple[np.ndarray, dict[str, pa.Array]]:
+    """The identities of the accepted rows: rows with the same normalised identifiers in
+    every field are one identity, keyed and linked once (for pseudonymisation only).
 
     A buyer's rows repeat the same identifiers (one row per ticket, many orders), so this
-    cuts the work of pseudonymisation and linkage several times. Returns per row the index
-    of its identity, and the identifiers of each identity.
+    cuts the work of pseudonymisation and linkage several times. Returns per accepted row
+    the index of its identity, and the identifiers of each identity.
     """
-    encoded = [pc.dictionary_encode(values) for values in identifiers.values()]
-    codes = np.column_stack([np.asarray(e.indices.fill_null(-1), dtype=np.int32) for e in encoded])
+    accepted = np.flatnonzero(~conv.rejected)
+    encoded = [pc.dictionary_encode(values) for values in conv.identifiers.values()]
+    codes = np.column_stack(
+        [np.asarray(e.indices.fill_null(-1), dtype=np.int32)[accepted] for e in encoded]
+    )
     rows = np.ascontiguousarray(codes).view(np.dtype((np.void, codes.shape[1] * 4))).ravel()
     _, first, identity = np.unique(rows, return_index=True, return_inverse=True)
-    taken = pa.array(first)
-    distinct = {kind: values.take(taken) for kind, values in identifiers.items()}
+    taken = pa.array(accepted[first])
+    distinct = {kind: values.take(taken) for kind, values in conv.identifiers.items()}
     return identity.ravel(), distinct

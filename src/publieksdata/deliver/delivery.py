@@ -24,10 +24,9 @@ import pyarrow.compute as pc
 from publieksdata.deliver.coding import code_productions
 from publieksdata.deliver.convert import (
     Conversion,
-    accepted_identifiers,
+    accepted_identities,
     convert,
     customer_identifiers,
-    distinct_identities,
     facts,
 )
 from publieksdata.deliver.duplicates import Duplicates
@@ -221,7 +220,7 @@ def _prepare(
         problems = ProblemLog()
         conv = convert(batch, profile, problems)
         table = facts(conv)
-        identity, identifiers = distinct_identities(accepted_identifiers(conv))
+        identity, identifiers = accepted_identities(conv)
         del conv  # the raw batch and its identifiers go here
         keys = pseudonyms.keys(identifiers)
         del identifiers
