@@ -227,6 +227,25 @@ def _prepare(
         yield _Prepared(batch.num_rows, table, identity, keys, problems)
 
 
+def _without_erased(
+    erased: np.ndarray,
+    table: pa.Table,
+    identity: np.ndarray,
+    keys: dict[str, pa.Array],
+    log: ProblemLog,
+) -> tuple[pa.Table, np.ndarray, dict[str, pa.Array]]:
+    """The batch without the rows of identities erased at this institution (reported)."""
+    rows = erased[identity]
+    log.add_rows("erased-person", None, table["source_row"].to_numpy()[rows])
+    kept = np.flatnonzero(~erased)
+    renumber = np.cumsum(~erased) - 1
+    return (
+        table.filter(pa.array(~rows)),
+        renumber[identity[~rows]],
+        {kind: values.take(pa.array(kept)) for kind, values in keys.items()},
+    )
+
+
 def _load_batches(
     batches: Iterable[pa.RecordBatch],
     reader: ExportReader,
@@ -247,13 +266,7 @@ def _load_batches(
         del prepared
         erased = _bools(denied_mask(warehouse, institution_id, keys))
         if erased.any():
-            for row in table["source_row"].filter(pa.array(erased[identity])).to_pylist():
-                log.add(Problem("erased-person", row, None))
-            table = table.filter(pa.array(~erased[identity]))
-            kept = np.flatnonzero(~erased)
-            renumber = np.cumsum(~erased) - 1
-            identity = renumber[identity[~erased[identity]]]
-            keys = {kind: values.take(pa.array(kept)) for kind, values in keys.items()}
+            table, identity, keys = _without_erased(erased, table, identity, keys, log)
         linked = link(warehouse.db, keys)
         person = linked.person[identity]
         table = table.append_column(

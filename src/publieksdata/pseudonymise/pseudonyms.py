@@ -41,7 +41,6 @@ _CIPHER_KEY_INFO = b"publieksdata p2 aes-256 key"
 _ALPHABET = np.frombuffer(b"abcdefghijklmnopqrstuvwxyz234567", dtype=np.uint8)
 _ALPHABET_INDEX = np.full(256, -1, dtype=np.int16)
 _ALPHABET_INDEX[_ALPHABET] = np.arange(32)
-_FIVE_BITS = np.array([16, 8, 4, 2, 1], dtype=np.uint8)
 
 
 def identifier_digest(value: str) -> bytes:
