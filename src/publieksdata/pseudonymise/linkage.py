@@ -95,7 +95,8 @@ class _Nodes:
     def of_batch(cls, keys: dict[str, pa.Array]) -> _Nodes:
         n = len(keys["email"])
         encoded = pc.dictionary_encode(pa.concat_arrays([_strings(keys[k]) for k in KINDS]))
-        nodes = np.asarray(encoded.indices.fill_null(0), dtype=np.int64).reshape(len(KINDS), n)
+        missing = len(encoded.dictionary)  # the node of a missing key: one past the last
+        nodes = np.asarray(encoded.indices.fill_null(missing), np.int64).reshape(len(KINDS), n)
         valid = _bools(pc.is_valid(encoded.indices)).reshape(len(KINDS), n)
         return cls(
             encoded.dictionary,
@@ -106,6 +107,11 @@ class _Nodes:
     @property
     def size(self) -> int:
         return len(self.keys)
+
+    @property
+    def slots(self) -> int:
+        """Length of arrays indexed by node: every key, and one slot for a missing key."""
+        return len(self.keys) + 1
 
 
 def _row_levels(nodes: _Nodes) -> dict[str, np.ndarray]:
@@ -155,12 +161,12 @@ class _Known:
 
 def _hubs(nodes: _Nodes, known: _Known) -> np.ndarray:
     """Keys that tie too many persons or e-mail addresses together to mean one person."""
-    hub = np.zeros(nodes.size, bool)
+    hub = np.zeros(nodes.slots, bool)
     email = nodes.of["email"]
     for kind in ("phone_first", "phone_initial", "name_address", "initial_address", "customer"):
         both = nodes.valid[kind] & nodes.valid["email"]
-        hub |= _per_node(nodes.of[kind][both], email[both], nodes.size) > FAN_OUT_CAP
-    return hub | (_per_node(known.node, known.person, nodes.size) > FAN_OUT_CAP)
+        hub |= _per_node(nodes.of[kind][both], email[both], nodes.slots) > FAN_OUT_CAP
+    return hub | (_per_node(known.node, known.person, nodes.slots) > FAN_OUT_CAP)
 
 
 def _kinds_of(db: duckdb.DuckDBPyConnection, persons: np.ndarray) -> pa.Table:
@@ -180,11 +186,11 @@ def _known_only_below(
     """Keys of ``base`` at ``level`` whose only owner has no key of that base above it."""
     higher = [k for k, (b, lv) in KINDS.items() if b == base and lv > level]
     kinds = [i for i, (b, lv) in enumerate(KINDS.values()) if b == base and lv == level]
-    found = np.zeros(nodes.size, bool)
+    found = np.zeros(nodes.slots, bool)
     if not higher or len(known.node) == 0:
         return found
     mine = np.isin(known.kind, kinds)
-    single = _per_node(known.node[mine], known.person[mine], nodes.size) == 1
+    single = _per_node(known.node[mine], known.person[mine], nodes.slots) == 1
     named = kinds_of.filter(pc.is_in(kinds_of["kind"], value_set=pa.array(higher)))
     unnamed = mine & ~np.isin(known.person, named["person_id"].to_numpy())
     found[known.node[unnamed]] = True
@@ -218,13 +224,13 @@ def link(db: duckdb.DuckDBPyConnection, keys: dict[str, pa.Array]) -> Linked:
         if above.any():
             reach = _known_only_below(nodes, known, kinds_of, base, level)
             own = _own_node(nodes, levels, base)
-            alone = _one_name_below(node, nodes.valid[kind], own, nodes.size)
+            alone = _one_name_below(node, nodes.valid[kind], own, nodes.slots)
             usable &= ~above | (reach[node] & alone[node])
         sources.append(np.flatnonzero(usable))
         targets.append(n + node[usable])
     if len(known.node):
         firm = np.isin(known.kind, [i for i, kind in enumerate(KINDS) if kind in FIRM])
-        unique = _per_node(known.node, known.person, nodes.size)[known.node] == 1
+        unique = _per_node(known.node, known.person, nodes.slots)[known.node] == 1
         use = (firm | unique) & ~hub[known.node]
         owner = first_person + np.searchsorted(persons, known.person)
         sources.append(n + known.node[use])
