@@ -54,10 +54,6 @@ BATCH_ROWS = 200_000
 Progress = Callable[[int], None]  # rows read so far
 
 
-def _bools(values: pa.Array) -> np.ndarray:
-    return np.asarray(values.to_numpy(zero_copy_only=False), dtype=bool)
-
-
 @dataclass
 class DeliveryReport:
     """What happened to a delivery, for the user: counts, problems, what to do."""
@@ -264,7 +260,7 @@ def _load_batches(
         received, table = prepared.received, prepared.table
         identity, keys = prepared.identity, prepared.keys
         del prepared
-        erased = _bools(denied_mask(warehouse, institution_id, keys))
+        erased = denied_mask(warehouse, institution_id, keys)
         if erased.any():
             table, identity, keys = _without_erased(erased, table, identity, keys, log)
         linked = link(warehouse.db, keys)

@@ -215,6 +215,7 @@ def link(db: duckdb.DuckDBPyConnection, keys: dict[str, pa.Array]) -> Linked:
     hub = _hubs(nodes, known)
     kinds_of = _kinds_of(db, persons)
     levels = _row_levels(nodes)
+    own = {base: _own_node(nodes, levels, base) for base in levels}
     first_person = n + nodes.size  # nodes: rows, then keys, then known persons
     sources, targets = [], []
     for kind, (base, level) in KINDS.items():
@@ -223,8 +224,7 @@ def link(db: duckdb.DuckDBPyConnection, keys: dict[str, pa.Array]) -> Linked:
         above = levels[base] > level
         if above.any():
             reach = _known_only_below(nodes, known, kinds_of, base, level)
-            own = _own_node(nodes, levels, base)
-            alone = _one_name_below(node, nodes.valid[kind], own, nodes.slots)
+            alone = _one_name_below(node, nodes.valid[kind], own[base], nodes.slots)
             usable &= ~above | (reach[node] & alone[node])
         sources.append(np.flatnonzero(usable))
         targets.append(n + node[usable])
@@ -240,14 +240,15 @@ def link(db: duckdb.DuckDBPyConnection, keys: dict[str, pa.Array]) -> Linked:
     graph = coo_matrix((np.ones(len(src), np.int8), (src, dst)), shape=(size, size))
     _, label = connected_components(graph, directed=False)
     person_node = {int(p): first_person + i for i, p in enumerate(persons)}
-    return _assign(db, keys, label, n, person_node, known.table)
+    has_key = np.logical_or.reduce(list(nodes.valid.values()))
+    return _assign(db, keys, label, has_key, person_node, known.table)
 
 
 def _assign(
     db: duckdb.DuckDBPyConnection,
     keys: dict[str, pa.Array],
     label: np.ndarray,
-    n: int,
+    has_key: np.ndarray,  # per row: whether it has any key
     person_node: dict[int, int],
     known: pa.Table,
 ) -> Linked:
@@ -255,10 +256,7 @@ def _assign(
     owner_of_label: dict[int, list[int]] = {}
     for known_person, node in person_node.items():
         owner_of_label.setdefault(int(label[node]), []).append(known_person)
-    row_labels = label[:n]
-    has_key = np.zeros(n, bool)
-    for kind in KINDS:
-        has_key |= _bools(pc.is_valid(keys[kind]))
+    row_labels = label[: len(has_key)]
     fresh = np.setdiff1d(row_labels[has_key], np.fromiter(owner_of_label, np.int64))
     person_of_label = np.full(int(label.max(initial=0)) + 1, -1, np.int64)
     person_of_label[fresh] = _new_person_ids(db, len(fresh))

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -136,16 +137,18 @@ def erase(warehouse: Warehouse, institution_id: str, keys: dict[str, pa.Array]) 
     return Erasure(len(persons), rows, len(flat))
 
 
-def denied_mask(warehouse: Warehouse, institution_id: str, keys: dict[str, pa.Array]) -> pa.Array:
+def denied_mask(warehouse: Warehouse, institution_id: str,
+                keys: dict[str, pa.Array]) -> np.ndarray:  # fmt: skip
     """Rows of a delivery that belong to a person erased at this institution."""
     n = len(next(iter(keys.values())))
     denied = _strings(warehouse, "SELECT key AS v FROM denied WHERE institution_id = ?",
                       [institution_id])  # fmt: skip
-    mask = pa.array([False] * n, pa.bool_())
+    mask = np.zeros(n, bool)
     if len(denied) == 0:
         return mask
     for values in keys.values():
-        mask = pc.or_(mask, pc.fill_null(pc.is_in(values, value_set=denied), False))
+        found = pc.fill_null(pc.is_in(values, value_set=denied), False)
+        mask |= np.asarray(found.to_numpy(zero_copy_only=False), dtype=bool)
     return mask
 
 
