@@ -20,6 +20,8 @@ import phonenumbers
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from publieksdata.pseudonymise.foreign_phones import foreign_phones
+
 NORMALISATION_VERSION = "n1"
 
 # Invisible characters that survive copy and paste from web pages and spreadsheets.
@@ -591,8 +593,9 @@ def emails(values: Any) -> pa.Array:
 
 
 def phones(values: Any) -> pa.Array:
-    """:func:`phone` for a whole column: the common Dutch notations in Arrow, the rest
-    (foreign numbers, notes, Unicode) value by value through phonenumbers."""
+    """:func:`phone` for a whole column: the common Dutch notations and plain international
+    ones in Arrow, the rest (other notations, notes, Unicode) value by value through
+    phonenumbers."""
     values, repeat = _distinct(values)
     compact = pc.replace_substring_regex(values, r"[ \t\-./()\[\]~]", "")
     nsn = pc.replace_substring_regex(compact, r"^(?:\+31|0031|0)", "")
@@ -610,7 +613,10 @@ def phones(values: Any) -> pa.Array:
         ),
     )
     result = pc.binary_join_element_wise("+31", nsn, "")
-    return _with_fallback(values, result, fast, phone).take(repeat)
+    foreign, abroad = foreign_phones(values)
+    foreign = pc.and_(foreign, pc.less_equal(pc.binary_length(values), _MAX_PHONE))
+    result = pc.if_else(fast, result, abroad)
+    return _with_fallback(values, result, pc.or_(fast, foreign), phone).take(repeat)
 
 
 _EMAIL_FAST = (
