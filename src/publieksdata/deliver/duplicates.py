@@ -14,6 +14,7 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 
+from publieksdata import sorted_sets
 from publieksdata.deliver.convert import FACT_SCHEMA
 from publieksdata.deliver.mapping import MappingProfile
 from publieksdata.sql import with_arrow
@@ -41,14 +42,14 @@ class Duplicates:
         hashes = np.asarray(db.sql(f"SELECT hash({COMPARED}) AS h FROM data").fetchnumpy()["h"])
         values, counts = np.unique(hashes, return_counts=True)
         if (counts > 1).any():
-            shared = np.isin(hashes, values[counts > 1])
+            shared = sorted_sets.isin(hashes, values[counts > 1])
             repeats = with_arrow(
                 db, _LATER_REPEATS.format(rows="data"), data.filter(pa.array(shared))
             ).fetchnumpy()["source_row"]
-            keep = ~np.isin(data["source_row"].to_numpy(), repeats)
+            keep = ~sorted_sets.isin(data["source_row"].to_numpy(), repeats)
             data, hashes = data.filter(pa.array(keep)), hashes[keep]
             self.count += len(repeats)
-            values = np.unique(hashes)
+            values = sorted_sets.unique(hashes)
         position = np.searchsorted(self._seen, values).clip(0, max(len(self._seen) - 1, 0))
         self._across |= bool(len(self._seen) and (self._seen[position] == values).any())
         self._seen = np.sort(np.concatenate([self._seen, values]), kind="stable")

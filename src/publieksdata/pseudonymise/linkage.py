@@ -27,6 +27,7 @@ import pyarrow.compute as pc
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
+from publieksdata import sorted_sets
 from publieksdata.sql import with_arrow
 
 # kind -> (base, level); "customer" is its own base and always firm.
@@ -79,7 +80,7 @@ def _per_node(node: np.ndarray, other: np.ndarray, size: int) -> np.ndarray:
     if len(node) == 0:
         return np.zeros(size, np.int64)
     width = np.int64(other.max()) + 1
-    pairs = np.unique(node.astype(np.int64) * width + other.astype(np.int64))
+    pairs = sorted_sets.unique(node.astype(np.int64) * width + other.astype(np.int64))
     return np.bincount(pairs // width, minlength=size)
 
 
@@ -137,7 +138,6 @@ def _own_node(nodes: _Nodes, levels: dict[str, np.ndarray], base: str) -> np.nda
 class _Known:
     """The stored (key, person) pairs of this batch's keys, by node."""
 
-    table: pa.Table  # key, kind, person_id, node
     node: np.ndarray
     person: np.ndarray
     kind: np.ndarray  # index into KINDS
@@ -146,13 +146,12 @@ class _Known:
     def fetch(cls, db: duckdb.DuckDBPyConnection, nodes: _Nodes) -> _Known:
         table = _query(
             db,
-            "SELECT DISTINCT p.key, p.kind, p.person_id, data.node FROM person_keys p "
+            "SELECT DISTINCT p.kind, p.person_id, data.node FROM person_keys p "
             "JOIN data USING (key)",
             pa.table({"key": nodes.keys, "node": pa.array(np.arange(nodes.size))}),
         )
         kind = pc.index_in(table["kind"], value_set=pa.array(list(KINDS)))
         return cls(
-            table,
             np.asarray(table["node"].to_numpy(), np.int64),
             np.asarray(table["person_id"].to_numpy(), np.int64),
             np.asarray(kind.to_numpy(zero_copy_only=False), np.int64),
@@ -189,10 +188,10 @@ def _known_only_below(
     found = np.zeros(nodes.slots, bool)
     if not higher or len(known.node) == 0:
         return found
-    mine = np.isin(known.kind, kinds)
+    mine = sorted_sets.isin(known.kind, kinds)
     single = _per_node(known.node[mine], known.person[mine], nodes.slots) == 1
     named = kinds_of.filter(pc.is_in(kinds_of["kind"], value_set=pa.array(higher)))
-    unnamed = mine & ~np.isin(known.person, named["person_id"].to_numpy())
+    unnamed = mine & ~sorted_sets.isin(known.person, named["person_id"].to_numpy())
     found[known.node[unnamed]] = True
     return np.asarray(found & single)
 
@@ -211,7 +210,7 @@ def link(db: duckdb.DuckDBPyConnection, keys: dict[str, pa.Array]) -> Linked:
     n = len(keys["email"])
     nodes = _Nodes.of_batch(keys)
     known = _Known.fetch(db, nodes)
-    persons = np.unique(known.person)
+    persons = sorted_sets.unique(known.person)
     hub = _hubs(nodes, known)
     kinds_of = _kinds_of(db, persons)
     levels = _row_levels(nodes)
@@ -229,7 +228,7 @@ def link(db: duckdb.DuckDBPyConnection, keys: dict[str, pa.Array]) -> Linked:
         sources.append(np.flatnonzero(usable))
         targets.append(n + node[usable])
     if len(known.node):
-        firm = np.isin(known.kind, [i for i, kind in enumerate(KINDS) if kind in FIRM])
+        firm = sorted_sets.isin(known.kind, [i for i, kind in enumerate(KINDS) if kind in FIRM])
         unique = _per_node(known.node, known.person, nodes.slots)[known.node] == 1
         use = (firm | unique) & ~hub[known.node]
         owner = first_person + np.searchsorted(persons, known.person)
@@ -241,23 +240,23 @@ def link(db: duckdb.DuckDBPyConnection, keys: dict[str, pa.Array]) -> Linked:
     _, label = connected_components(graph, directed=False)
     person_node = {int(p): first_person + i for i, p in enumerate(persons)}
     has_key = np.logical_or.reduce(list(nodes.valid.values()))
-    return _assign(db, keys, label, has_key, person_node, known.table)
+    return _assign(db, nodes, label, has_key, person_node, known)
 
 
 def _assign(
     db: duckdb.DuckDBPyConnection,
-    keys: dict[str, pa.Array],
+    nodes: _Nodes,
     label: np.ndarray,
     has_key: np.ndarray,  # per row: whether it has any key
     person_node: dict[int, int],
-    known: pa.Table,
+    known: _Known,
 ) -> Linked:
     """Person ids per component; merge persons a new row shows to be one."""
     owner_of_label: dict[int, list[int]] = {}
     for known_person, node in person_node.items():
         owner_of_label.setdefault(int(label[node]), []).append(known_person)
     row_labels = label[: len(has_key)]
-    fresh = np.setdiff1d(row_labels[has_key], np.fromiter(owner_of_label, np.int64))
+    fresh = sorted_sets.difference(row_labels[has_key], np.fromiter(owner_of_label, np.int64))
     person_of_label = np.full(int(label.max(initial=0)) + 1, -1, np.int64)
     person_of_label[fresh] = _new_person_ids(db, len(fresh))
     merges: list[tuple[int, int]] = []
@@ -267,7 +266,7 @@ def _assign(
         merges += [(other, owners[0]) for other in owners[1:]]
     _merge(db, merges)
     person = np.where(has_key, person_of_label[row_labels], -1)
-    _remember(db, keys, person, known, merges)
+    _remember(db, nodes, person, known, merges)
     return Linked(person, len(fresh), len(merges), tuple(p for pair in merges for p in pair))
 
 
@@ -294,31 +293,29 @@ def _merge(db: duckdb.DuckDBPyConnection, merges: list[tuple[int, int]]) -> None
 
 def _remember(
     db: duckdb.DuckDBPyConnection,
-    keys: dict[str, pa.Array],
+    nodes: _Nodes,
     person: np.ndarray,
-    known: pa.Table,
+    known: _Known,
     merges: list[tuple[int, int]],
 ) -> None:
-    """Store each (key, person) pair not known yet; ``known`` holds every stored pair of
-    these keys (before ``merges``), so the warehouse need not be searched again."""
-    parts = []
-    for kind in KINDS:
-        table = pa.table(
-            {"key": keys[kind], "kind": pa.array([kind] * len(person)), "person_id": person}
-        )
-        keep = pc.and_(pc.is_valid(keys[kind]), pc.greater(table["person_id"], -1))
-        parts.append(table.filter(keep))
-    stored = known.select(["key", "person_id"])
+    """Store each (key, person) pair not known yet. ``known`` holds every stored pair of
+    these keys (before ``merges``), so the pairs are told apart by number, and the warehouse
+    need not be searched again."""
+    stored = known.person
     if merges:
         old, kept = (np.array(side, np.int64) for side in zip(*sorted(merges), strict=True))
-        ids = stored["person_id"].to_numpy()
-        position = np.searchsorted(old, ids).clip(0, len(old) - 1)
-        ids = np.where(old[position] == ids, kept[position], ids)
-        stored = stored.set_column(1, "person_id", pa.array(ids))
-    with_arrow(
-        db,
-        "INSERT INTO person_keys SELECT DISTINCT f.key, f.kind, f.person_id FROM data f "
-        "ANTI JOIN other s ON s.key = f.key AND s.person_id = f.person_id",
-        pa.concat_tables(parts),
-        other=stored,
-    )
+        position = np.searchsorted(old, stored).clip(0, len(old) - 1)
+        stored = np.where(old[position] == stored, kept[position], stored)
+    width = np.int64(max(int(person.max(initial=0)), int(stored.max(initial=0))) + 1)
+    kind_of = np.zeros(nodes.slots, np.int8)
+    found = []
+    for index, kind in enumerate(KINDS):
+        mine = nodes.valid[kind] & (person > -1)
+        kind_of[nodes.of[kind][mine]] = index
+        found.append(nodes.of[kind][mine] * width + person[mine])
+    pairs = sorted_sets.difference(np.concatenate(found), known.node * width + stored)
+    node = pairs // width
+    kinds = pa.DictionaryArray.from_arrays(pa.array(kind_of[node]), pa.array(list(KINDS)))
+    new = pa.table({"key": nodes.keys.take(pa.array(node)), "kind": kinds,
+                    "person_id": pa.array(pairs % width)})  # fmt: skip
+    with_arrow(db, "INSERT INTO person_keys SELECT key, kind, person_id FROM data", new)

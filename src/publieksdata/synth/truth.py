@@ -16,6 +16,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from publieksdata import sorted_sets
 from publieksdata.deliver.layouts import Layout
 from publieksdata.standard.definitions import Season
 from publieksdata.synth.behaviour import CHANNELS, STATUSES, TICKET_TYPES, Visits
@@ -58,7 +59,7 @@ def _names(codes: tuple[str, ...], index: np.ndarray) -> pa.Array:
 
 def _distinct_pairs(a: np.ndarray, b: np.ndarray) -> int:
     """Distinct (a, b) pairs: visits are distinct (buyer, performance) pairs."""
-    return len(np.unique(a.astype(np.int64) << 32 | b.astype(np.int64)))
+    return len(sorted_sets.unique(a.astype(np.int64) << 32 | b.astype(np.int64)))
 
 
 class TruthWriter:
@@ -98,7 +99,7 @@ class TruthWriter:
         reasons = Counter(REASONS[r] for r in written.reason[written.status == INVALID])
         warned = valid & (written.warning >= 0)
         warnings = Counter(WARNINGS[w] for w in written.warning[warned])
-        self.valid_persons.append(np.unique(person[valid]))
+        self.valid_persons.append(sorted_sets.unique(person[valid]))
         self.per_institution[institution_id] = {
             "file": file,
             "rows_received": n,
@@ -126,7 +127,7 @@ class TruthWriter:
         self.records.close()
         _write_persons(self.folder / "persons.parquet", pop, geo)
         _write_visits(self.folder / "visits.parquet", self.visits, inst, prog, seasons)
-        persons = np.unique(np.concatenate(self.valid_persons or [np.zeros(0, np.int32)]))
+        persons = sorted_sets.unique(np.concatenate(self.valid_persons or [np.zeros(0, np.int32)]))
         groups = np.bincount(pop.group[persons], minlength=len(GROUPS))
         totals = {
             key: sum(v[key] for v in self.per_institution.values())
