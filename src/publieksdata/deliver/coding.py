@@ -14,7 +14,10 @@ import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
+import pyarrow as pa
+
 from publieksdata.errors import PubliekError
+from publieksdata.sql import with_arrow
 from publieksdata.standard.codelists import codelist
 from publieksdata.standard.schema import load_standard
 from publieksdata.warehouse import cubes, summary
@@ -105,20 +108,26 @@ def code_productions(warehouse: Warehouse, delivery_id: int, institution_id: str
         "AND production_key IS NOT NULL GROUP BY production_key",
         [delivery_id],
     ).fetchall()
+    rows: list[tuple[object, ...]] = []
     for key, title, producer, genre, discipline in seen:
         if genre or discipline:
             coding = Coding(discipline or genre_discipline(genre), genre, "export", 1.0)
         else:
             coding = suggest(title, main)
-        warehouse.db.execute(
-            "INSERT INTO productions VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
+        rows.append((institution_id, key, title, producer, coding.discipline, coding.genre,
+                     coding.source, coding.confidence))  # fmt: skip
+    if rows:  # one statement: DuckDB takes a few milliseconds per upserted row otherwise
+        columns = ("institution_id", "production_key", "title", "producer", "discipline",
+                   "genre", "source", "confidence")  # fmt: skip
+        with_arrow(
+            warehouse.db,
+            "INSERT INTO productions SELECT * FROM data "
             "ON CONFLICT (institution_id, production_key) DO UPDATE SET "
             "discipline = excluded.discipline, genre = excluded.genre, "
             "source = excluded.source, confidence = excluded.confidence "
             "WHERE productions.source <> 'confirmed'",
-            [institution_id, key, title, producer, coding.discipline, coding.genre,
-             coding.source, coding.confidence],
-        )  # fmt: skip
+            pa.table({name: [row[i] for row in rows] for i, name in enumerate(columns)}),
+        )
     _write_codes(warehouse, institution_id, "t.delivery_id = ?", [delivery_id])
     return int(warehouse.scalar(
         "SELECT count(*) FROM productions WHERE institution_id = ? AND source IN "
@@ -132,7 +141,9 @@ def _write_codes(
     warehouse.db.execute(
         "UPDATE tickets t SET discipline = p.discipline, genre = p.genre FROM productions p "
         f"WHERE p.institution_id = ? AND t.institution_id = p.institution_id "
-        f"AND t.production_key = p.production_key AND {where}",
+        f"AND t.production_key = p.production_key AND {where} "
+        # rows that already carry their codes (from the export) are not rewritten
+        "AND (t.discipline IS DISTINCT FROM p.discipline OR t.genre IS DISTINCT FROM p.genre)",
         [institution_id, *params],
     )
 
