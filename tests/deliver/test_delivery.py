@@ -226,6 +226,38 @@ def test_a_repeated_row_is_one_duplicate_in_the_same_batch_or_another(
     assert twice.balanced()
 
 
+def test_a_row_differing_only_outside_the_hashed_fields_is_not_a_duplicate(
+    sector: SectorSummary,
+    key: DeploymentKey,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Rows that share order, ticket, performance, buyer and price but not their discount
+    are two rows, next to each other and in different batches alike."""
+    export = next(e for e in sector.exports if e["layout"] == "kassa_nl")
+    text = (sector.folder / export["file"]).read_text("utf-8-sig")
+    header, *lines = text.splitlines()
+    discount = header.split(";").index("Kortingssoort")
+
+    def other_discount(line: str) -> str:
+        cells = line.split(";")
+        cells[discount] = "Anders dan ooit"
+        return ";".join(cells)
+
+    changed = [*lines[:3], other_discount(lines[2]), *lines[3:], other_discount(lines[0])]
+    copy = tmp_path / "changed.csv"
+    copy.write_text("\n".join([header, *changed]) + "\n", "utf-8-sig")
+    monkeypatch.setattr("publieksdata.deliver.delivery.BATCH_ROWS", 7)
+    reports = []
+    for path in (sector.folder / export["file"], copy):
+        with Warehouse(tmp_path / f"{path.stem}.duckdb", key.fingerprint) as warehouse:
+            reports.append(deliver_file(path, export["institution_id"], warehouse, key))
+    original, changed_report = reports
+    assert changed_report.loaded == original.loaded + 2
+    assert changed_report.duplicates == original.duplicates
+    assert changed_report.balanced()
+
+
 def test_the_batch_size_does_not_change_what_is_loaded(
     sector: SectorSummary,
     key: DeploymentKey,

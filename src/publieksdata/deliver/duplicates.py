@@ -1,7 +1,8 @@
 """Rows delivered twice: identical in every field after normalisation, counted once.
 
-Each row gets a 64-bit hash of its fields. Rows with distinct hashes are distinct, so only
-rows sharing a hash are compared field by field. A repeat inside one batch (the usual case:
+Each row gets a 64-bit hash of the fields that tell rows apart (order, ticket, performance,
+buyer, price). Rows with distinct hashes are distinct, so only rows sharing a hash are
+compared field by field. A repeat inside one batch (the usual case:
 an export that repeats a line) is dropped before it is loaded. A repeat of a row from an
 earlier batch is rare; then one exact query over the delivery removes it at the end.
 Per-ticket exports without a ticket number cannot tell a duplicate from a second ticket:
@@ -20,6 +21,8 @@ from publieksdata.deliver.mapping import MappingProfile
 from publieksdata.sql import with_arrow
 
 COMPARED = ", ".join(["customer_key", *(f.name for f in FACT_SCHEMA if f.name != "source_row")])
+# The hash covers the fields that tell rows apart; rows that share it are compared in full.
+HASHED = "order_id, ticket_number, starts_at, production_key, customer_key, price_paid"
 _LATER_REPEATS = (
     "SELECT source_row FROM (SELECT source_row, row_number() OVER "
     f"(PARTITION BY {COMPARED} ORDER BY source_row) AS n FROM {{rows}}) WHERE n > 1"
@@ -39,7 +42,7 @@ class Duplicates:
         """The batch without rows that repeat an earlier row of the same batch."""
         if not self.active or data.num_rows == 0:
             return data
-        hashes = np.asarray(db.sql(f"SELECT hash({COMPARED}) AS h FROM data").fetchnumpy()["h"])
+        hashes = np.asarray(db.sql(f"SELECT hash({HASHED}) AS h FROM data").fetchnumpy()["h"])
         values, counts = np.unique(hashes, return_counts=True)
         if (counts > 1).any():
             shared = sorted_sets.isin(hashes, values[counts > 1])
