@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 
+import numpy as np
 import pyarrow as pa
 from hypothesis import given
 from hypothesis import strategies as st
 
-from publieksdata.deliver.convert import parse_moment
+from publieksdata.deliver.convert import IDENTIFIERS, Conversion, accepted_identities, parse_moment
+from publieksdata.deliver.mapping import MappingProfile
+from publieksdata.deliver.problems import ProblemLog
 
 DAY = st.builds(
     "{:02d}-{:02d}-{:04d}".format,
@@ -42,3 +45,43 @@ def test_rolled_over_days_are_failures() -> None:
     parsed, failed = parse_moment(pa.array(["31-02-2026", "28-02-2026", "31-02-2026"]), "%d-%m-%Y")
     assert parsed.to_pylist() == [None, dt.datetime(2026, 2, 28), None]
     assert failed.tolist() == [True, False, True]
+
+
+def _conversion(rows: list[tuple[str | None, ...]], rejected: list[bool]) -> Conversion:
+    raw = pa.record_batch({"__row__": pa.array(range(2, len(rows) + 2), pa.int64())})
+    conv = Conversion(raw, MappingProfile("test", {}), ProblemLog())
+    conv.identifiers = {
+        name: pa.array([row[i] for row in rows], pa.string()) for i, name in enumerate(IDENTIFIERS)
+    }
+    conv.rejected = np.array(rejected, bool)
+    return conv
+
+
+def _check_identities(rows: list[tuple[str | None, ...]], rejected: list[bool]) -> None:
+    """Accepted rows share an identity exactly when all their identifiers are equal, and each
+    identity carries those identifiers."""
+    identity, distinct = accepted_identities(_conversion(rows, rejected))
+    accepted = [row for row, out in zip(rows, rejected, strict=True) if not out]
+    assert len(identity) == len(accepted)
+    assert len(distinct["email"]) == len(set(accepted))
+    columns = [distinct[name].to_pylist() for name in IDENTIFIERS]
+    for row, index in zip(accepted, identity, strict=True):
+        assert tuple(column[index] for column in columns) == row
+
+
+_VALUE = st.one_of(st.none(), st.sampled_from(["a", "b", "c"]))
+
+
+@given(st.lists(st.tuples(st.tuples(*[_VALUE] * len(IDENTIFIERS)), st.booleans()), max_size=40))
+def test_rows_are_one_identity_exactly_when_their_identifiers_are_equal(
+    rows: list[tuple[tuple[str | None, ...], bool]],
+) -> None:
+    _check_identities([row for row, _ in rows], [out for _, out in rows])
+
+
+def test_identities_of_many_distinct_values_do_not_overflow() -> None:
+    """So many distinct values per identifier that their combinations pass 2**63."""
+    rows = [tuple(f"{name}{i % (1700 + j)}" for j, name in enumerate(IDENTIFIERS))
+            for i in range(4000)]  # fmt: skip
+    rows += rows[:50]  # and some identities twice
+    _check_identities(rows, [False] * len(rows))

@@ -438,12 +438,16 @@ def accepted_identities(conv: Conversion) -> tuple[np.ndarray, dict[str, pa.Arra
     the index of its identity, and the identifiers of each identity.
     """
     accepted = np.flatnonzero(~conv.rejected)
-    encoded = [pc.dictionary_encode(values) for values in conv.identifiers.values()]
-    codes = np.column_stack(
-        [np.asarray(e.indices.fill_null(-1), dtype=np.int32)[accepted] for e in encoded]
-    )
-    rows = np.ascontiguousarray(codes).view(np.dtype((np.void, codes.shape[1] * 4))).ravel()
-    _, first, identity = np.unique(rows, return_index=True, return_inverse=True)
+    combined, bound = np.zeros(len(accepted), np.int64), 1  # every value below ``bound``
+    for values in conv.identifiers.values():
+        encoded = pc.dictionary_encode(values)
+        code = np.asarray(encoded.indices.fill_null(-1), np.int64)[accepted] + 1
+        width = len(encoded.dictionary) + 1
+        if bound * width >= 2**63:  # number the combinations so far, so nothing overflows
+            _, combined = np.unique(combined, return_inverse=True)
+            bound = int(combined.max(initial=0)) + 1
+        combined, bound = combined * width + code, bound * width
+    _, first, identity = np.unique(combined, return_index=True, return_inverse=True)
     taken = pa.array(accepted[first])
     distinct = {kind: values.take(taken) for kind, values in conv.identifiers.items()}
     return identity.ravel(), distinct
