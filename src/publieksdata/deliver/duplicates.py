@@ -29,13 +29,38 @@ _LATER_REPEATS = (
 )
 
 
+class _Seen:
+    """A growing set of hashes as a few sorted runs, merged like the digits of a binary
+    counter: adding a batch and searching it cost little however long the delivery is
+    (one sorted array, merged again at every batch, made ten million rows crawl)."""
+
+    def __init__(self) -> None:
+        self._runs: list[np.ndarray] = []  # sorted; each at least twice as long as the next
+
+    def any_of(self, values: np.ndarray) -> bool:
+        """Whether any of these values was added before."""
+        for run in self._runs:
+            position = np.searchsorted(run, values).clip(0, len(run) - 1)
+            if (run[position] == values).any():
+                return True
+        return False
+
+    def add(self, values: np.ndarray) -> None:
+        if len(values) == 0:
+            return
+        run = np.sort(values)
+        while self._runs and len(self._runs[-1]) <= 2 * len(run):
+            run = np.sort(np.concatenate([self._runs.pop(), run]), kind="stable")
+        self._runs.append(run)
+
+
 class Duplicates:
     """The duplicates of one delivery, found batch by batch."""
 
     def __init__(self, profile: MappingProfile) -> None:
         self.active = not (profile.grain == "ticket" and not profile.has("ticket.ticket_number"))
         self.count = 0
-        self._seen = np.zeros(0, np.uint64)  # hashes of the rows loaded so far, sorted
+        self._seen = _Seen()  # hashes of the rows loaded so far
         self._across = False  # a row shares its hash with a row of an earlier batch
 
     def drop(self, db: duckdb.DuckDBPyConnection, data: pa.Table) -> pa.Table:
@@ -53,9 +78,8 @@ class Duplicates:
             data, hashes = data.filter(pa.array(keep)), hashes[keep]
             self.count += len(repeats)
             values = sorted_sets.unique(hashes)
-        position = np.searchsorted(self._seen, values).clip(0, max(len(self._seen) - 1, 0))
-        self._across |= bool(len(self._seen) and (self._seen[position] == values).any())
-        self._seen = np.sort(np.concatenate([self._seen, values]), kind="stable")
+        self._across |= self._seen.any_of(values)
+        self._seen.add(values)
         return data
 
     def drop_across_batches(self, db: duckdb.DuckDBPyConnection, delivery_id: int) -> None:
