@@ -11,10 +11,13 @@ from pathlib import Path
 
 from publieksdata.deliver.delivery import deliver_file, erase_file
 from publieksdata.pseudonymise.keys import DeploymentKey, load_key, write_rotated
+from publieksdata.pseudonymise.pseudonyms import encoded, from_halves
+from publieksdata.sql import with_arrow
 from publieksdata.synth.generator import SectorSummary
 from publieksdata.warehouse.store import Warehouse
 from publieksdata.warehouse.upkeep import retain, rotate
 
+KEYS = "SELECT key_high, key_low FROM person_keys"
 OVERLAP = """
     SELECT a.institution_id, b.institution_id, count(DISTINCT a.person_id)
     FROM tickets a JOIN tickets b USING (person_id)
@@ -41,11 +44,11 @@ def test_rotation_rekeys_everything_and_changes_no_figure(
     ):
         deliver_all(rotated, key, sector, sector.exports[:half])
         overlap_before = rotated.db.execute(OVERLAP).fetchall()
-        keys_before = {r[0] for r in rotated.db.execute("SELECT key FROM person_keys").fetchall()}
+        keys_before = set(rotated.db.execute(KEYS).fetchall())
         new_key = key.rotated()
         assert rotate(rotated, key, new_key) > 0
         assert rotated.db.execute(OVERLAP).fetchall() == overlap_before
-        keys_after = {r[0] for r in rotated.db.execute("SELECT key FROM person_keys").fetchall()}
+        keys_after = set(rotated.db.execute(KEYS).fetchall())
         assert len(keys_after) == len(keys_before)
         assert not keys_after & keys_before
         assert rotated.meta("key_fingerprint") == new_key.fingerprint
@@ -126,6 +129,83 @@ def test_erasure_removes_a_person_and_keeps_them_out(sector: SectorSummary, tmp_
         assert warehouse.scalar("SELECT count(*) FROM tickets WHERE person_id = ?", [person]) == 0
         events = [r[0] for r in warehouse.db.execute("SELECT event FROM events").fetchall()]
         assert "erasure" in events
+
+
+def _erasure_request(path: Path, folder: Path, column: str) -> tuple[Path, int]:
+    """A request naming one buyer of the export by one column; and that buyer's file row."""
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        rows = list(csv.DictReader(handle, delimiter=";"))
+    index, target = next((i, r) for i, r in enumerate(rows) if r[column] and r["Voornaam"])
+    request = folder / "verwijderverzoek.csv"
+    request.write_text(f"{column}\n{target[column]}\n", "utf-8")
+    return request, index + 2
+
+
+def test_an_erasure_by_customer_number_holds_after_rotation(
+    sector: SectorSummary, tmp_path: Path
+) -> None:
+    """The customer key of an erased person is re-keyed with the institution's own purpose
+    key, so a delivery after rotation still keeps the person out."""
+    export = next(e for e in sector.exports if e["layout"] == "kassa_nl")
+    path = sector.folder / export["file"]
+    request, row = _erasure_request(path, tmp_path, "Klantnummer")
+    key = DeploymentKey.generate()
+    with Warehouse(tmp_path / "w.duckdb", key.fingerprint) as warehouse:
+        first = deliver_file(path, export["institution_id"], warehouse, key, period="p")
+        done = erase_file(request, export["institution_id"], warehouse, key)
+        assert done.persons == 1
+        assert done.rows > 0
+        new_key = key.rotated()
+        rotate(warehouse, key, new_key)
+        again = tmp_path / "again.csv"
+        again.write_bytes(path.read_bytes() + b"\r\n")
+        second = deliver_file(again, export["institution_id"], warehouse, new_key, period="p")
+        assert second.replaced == first.delivery_id
+        assert second.problem_counts["erased-person"] == done.rows
+        erased = warehouse.scalar(
+            "SELECT count(*) FROM tickets WHERE delivery_id = ? AND source_row = ?",
+            [second.delivery_id, row],
+        )
+        assert erased == 0
+
+
+def test_a_schema_1_warehouse_is_upgraded_when_opened(
+    sector: SectorSummary, tmp_path: Path
+) -> None:
+    """Linkage keys stored as pseudonym text (schema 1) become two 64-bit halves, the same
+    keys, and erasures keep working."""
+    export = next(e for e in sector.exports if e["layout"] == "kassa_nl")
+    path = sector.folder / export["file"]
+    request, _ = _erasure_request(path, tmp_path, "E-mailadres")
+    key = DeploymentKey.generate()
+    file = tmp_path / "w.duckdb"
+    with Warehouse(file, key.fingerprint) as warehouse:
+        first = deliver_file(path, export["institution_id"], warehouse, key, period="p")
+        done = erase_file(request, export["institution_id"], warehouse, key)
+        keys = sorted(warehouse.db.execute("SELECT * FROM person_keys")
+                      .fetchall())  # fmt: skip
+        denied = sorted(warehouse.db.execute("SELECT key_high, key_low FROM denied").fetchall())
+        for table, columns in (("person_keys", "kind, person_id"), ("denied", "institution_id")):
+            stored = warehouse.db.sql(f"SELECT * FROM {table}").to_arrow_table()
+            text = encoded(from_halves(stored["key_high"].to_numpy(), stored["key_low"].to_numpy()))
+            old = stored.select(columns.split(", ")).append_column("key", text)
+            warehouse.db.execute(f"DROP TABLE {table}")
+            with_arrow(
+                warehouse.db, f"CREATE TABLE {table} AS SELECT key, {columns} FROM data", old
+            )
+        warehouse.set_meta("schema_version", "1")
+    with Warehouse(file, key.fingerprint) as warehouse:
+        assert warehouse.meta("schema_version") == "2"
+        assert sorted(warehouse.db.execute("SELECT * FROM person_keys")
+                      .fetchall()) == keys  # fmt: skip
+        assert sorted(warehouse.db.execute("SELECT key_high, key_low FROM denied").fetchall()) == (
+            denied
+        )
+        again = tmp_path / "again.csv"
+        again.write_bytes(path.read_bytes() + b"\r\n")
+        second = deliver_file(again, export["institution_id"], warehouse, key, period="p")
+        assert second.replaced == first.delivery_id
+        assert second.problem_counts["erased-person"] == done.rows
 
 
 def test_retention_removes_old_seasons_and_orphaned_keys(

@@ -44,7 +44,7 @@ from publieksdata.deliver.readers import ExportReader, open_export
 from publieksdata.errors import PubliekError
 from publieksdata.pseudonymise.keys import DeploymentKey
 from publieksdata.pseudonymise.linkage import link
-from publieksdata.pseudonymise.pseudonyms import Pseudonymiser, digest_sql
+from publieksdata.pseudonymise.pseudonyms import Pseudonymiser, digest_sql, encoded
 from publieksdata.standard.text import Language
 from publieksdata.warehouse import summary
 from publieksdata.warehouse.store import Warehouse
@@ -185,16 +185,17 @@ class _Pseudonyms:
         ]
         self._sql = f"SELECT {', '.join(parts)}, {digest_sql('customer_id')} AS customer FROM data"
 
-    def keys(self, identifiers: dict[str, pa.Array]) -> dict[str, pa.Array]:
-        """Linkage keys: each a pseudonym of a kind-labelled normalised identifier."""
+    def keys(self, identifiers: dict[str, pa.Array]) -> tuple[dict[str, pa.Array], pa.Array]:
+        """Linkage keys, each the pseudonym block of a kind-labelled normalised identifier,
+        and the customer pseudonyms the facts carry (the blocks of "customer" written out)."""
         if any(pc.any(pc.equal(values, "")).as_py() for values in identifiers.values()):
             raise ValueError("an empty identifier has no pseudonym: normalise it to null")
         data = pa.table({name: values.cast(pa.string()) for name, values in identifiers.items()})
         digests = self._db.sql(self._sql).to_arrow_table()  # reads ``data`` by its name
         del data
-        keys = {kind: self.person.of_digests(digests[kind]) for kind in _KEY_TEXTS}
-        keys["customer"] = self.customer.of_digests(digests["customer"])
-        return keys
+        keys = {kind: self.person.blocks_of_digests(digests[kind]) for kind in _KEY_TEXTS}
+        keys["customer"] = self.customer.blocks_of_digests(digests["customer"])
+        return keys, encoded(keys["customer"])
 
 
 @dataclass
@@ -204,7 +205,8 @@ class _Prepared:
     received: int
     table: pa.Table
     identity: np.ndarray  # per row, the index of its identity in ``keys``
-    keys: dict[str, pa.Array]
+    keys: dict[str, pa.Array]  # per identity, its linkage keys
+    customer: pa.Array  # per identity, its customer pseudonym
     problems: ProblemLog
 
 
@@ -218,27 +220,24 @@ def _prepare(
         table = facts(conv)
         identity, identifiers = accepted_identities(conv)
         del conv  # the raw batch and its identifiers go here
-        keys = pseudonyms.keys(identifiers)
+        keys, customer = pseudonyms.keys(identifiers)
         del identifiers
-        yield _Prepared(batch.num_rows, table, identity, keys, problems)
+        yield _Prepared(batch.num_rows, table, identity, keys, customer, problems)
 
 
-def _without_erased(
-    erased: np.ndarray,
-    table: pa.Table,
-    identity: np.ndarray,
-    keys: dict[str, pa.Array],
-    log: ProblemLog,
-) -> tuple[pa.Table, np.ndarray, dict[str, pa.Array]]:
+def _without_erased(erased: np.ndarray, prepared: _Prepared, log: ProblemLog) -> _Prepared:
     """The batch without the rows of identities erased at this institution (reported)."""
-    rows = erased[identity]
-    log.add_rows("erased-person", None, table["source_row"].to_numpy()[rows])
-    kept = np.flatnonzero(~erased)
+    rows = erased[prepared.identity]
+    log.add_rows("erased-person", None, prepared.table["source_row"].to_numpy()[rows])
+    kept = pa.array(np.flatnonzero(~erased))
     renumber = np.cumsum(~erased) - 1
-    return (
-        table.filter(pa.array(~rows)),
-        renumber[identity[~rows]],
-        {kind: values.take(pa.array(kept)) for kind, values in keys.items()},
+    return _Prepared(
+        prepared.received,
+        prepared.table.filter(pa.array(~rows)),
+        renumber[prepared.identity[~rows]],
+        {kind: values.take(kept) for kind, values in prepared.keys.items()},
+        prepared.customer.take(kept),
+        prepared.problems,
     )
 
 
@@ -257,17 +256,16 @@ def _load_batches(
     counts = _Batches()
     for prepared in prefetched(_prepare(batches, profile, pseudonyms)):
         log.extend(prepared.problems)
-        received, table = prepared.received, prepared.table
-        identity, keys = prepared.identity, prepared.keys
-        del prepared
-        erased = denied_mask(warehouse, institution_id, keys)
+        erased = denied_mask(warehouse, institution_id, prepared.keys)
         if erased.any():
-            table, identity, keys = _without_erased(erased, table, identity, keys, log)
-        linked = link(warehouse.db, keys)
+            prepared = _without_erased(erased, prepared, log)
+        received, table, identity = prepared.received, prepared.table, prepared.identity
+        linked = link(warehouse.db, prepared.keys)
         person = linked.person[identity]
         table = table.append_column(
             "person_id", pa.array(person, pa.int64(), mask=person < 0)
-        ).append_column("customer_key", keys["customer"].take(pa.array(identity)))
+        ).append_column("customer_key", prepared.customer.take(pa.array(identity)))
+        del prepared
         counts.received += received
         counts.rejected += received - table.num_rows
         warehouse.insert_facts(delivery_id, institution_id, duplicates.drop(warehouse.db, table))
@@ -316,7 +314,7 @@ def erase_file(path: Path, institution_id: str, warehouse: Warehouse,
         for batch in reader.batches(BATCH_ROWS):
             conv = Conversion(batch, recognition.profile, log)
             customer_identifiers(conv)
-            for kind, values in pseudonyms.keys(conv.identifiers).items():
+            for kind, values in pseudonyms.keys(conv.identifiers)[0].items():
                 parts.setdefault(kind, []).append(values)
     keys = {kind: pa.concat_arrays(values) for kind, values in parts.items()}
     return erase(warehouse, institution_id, keys) if keys else Erasure(0, 0, 0)

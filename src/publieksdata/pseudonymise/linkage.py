@@ -28,6 +28,7 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
 from publieksdata import sorted_sets
+from publieksdata.pseudonymise.pseudonyms import halves
 from publieksdata.sql import with_arrow
 
 # kind -> (base, level); "customer" is its own base and always firm.
@@ -63,10 +64,8 @@ def _bools(values: pa.Array | pa.ChunkedArray) -> np.ndarray:
     return np.asarray(filled.to_numpy(zero_copy_only=False), dtype=bool)
 
 
-def _strings(values: pa.Array | pa.ChunkedArray) -> pa.Array:
-    if isinstance(values, pa.ChunkedArray):
-        values = values.combine_chunks()
-    return values.cast(pa.string())
+def _array(values: pa.Array | pa.ChunkedArray) -> pa.Array:
+    return values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
 
 
 def _query(db: duckdb.DuckDBPyConnection, sql: str, data: pa.Table) -> pa.Table:
@@ -88,14 +87,14 @@ def _per_node(node: np.ndarray, other: np.ndarray, size: int) -> np.ndarray:
 class _Nodes:
     """The keys of a batch as numbers: one node per distinct key, shared by all kinds."""
 
-    keys: pa.Array  # the distinct keys; node i is keys[i]
+    keys: pa.Array  # the distinct keys (16-byte blocks); node i is keys[i]
     of: dict[str, np.ndarray]  # per kind, per row: the node of its key
     valid: dict[str, np.ndarray]  # per kind, per row: whether it has that key
 
     @classmethod
     def of_batch(cls, keys: dict[str, pa.Array]) -> _Nodes:
         n = len(keys["email"])
-        encoded = pc.dictionary_encode(pa.concat_arrays([_strings(keys[k]) for k in KINDS]))
+        encoded = pc.dictionary_encode(pa.concat_arrays([_array(keys[k]) for k in KINDS]))
         missing = len(encoded.dictionary)  # the node of a missing key: one past the last
         nodes = np.asarray(encoded.indices.fill_null(missing), np.int64).reshape(len(KINDS), n)
         valid = _bools(pc.is_valid(encoded.indices)).reshape(len(KINDS), n)
@@ -144,11 +143,12 @@ class _Known:
 
     @classmethod
     def fetch(cls, db: duckdb.DuckDBPyConnection, nodes: _Nodes) -> _Known:
+        high, low = halves(nodes.keys)
         table = _query(
             db,
             "SELECT DISTINCT p.kind, p.person_id, data.node FROM person_keys p "
-            "JOIN data USING (key)",
-            pa.table({"key": nodes.keys, "node": pa.array(np.arange(nodes.size))}),
+            "JOIN data USING (key_high, key_low)",
+            pa.table({"key_high": high, "key_low": low, "node": np.arange(nodes.size)}),
         )
         kind = pc.index_in(table["kind"], value_set=pa.array(list(KINDS)))
         return cls(
@@ -316,6 +316,7 @@ def _remember(
     pairs = sorted_sets.difference(np.concatenate(found), known.node * width + stored)
     node = pairs // width
     kinds = pa.DictionaryArray.from_arrays(pa.array(kind_of[node]), pa.array(list(KINDS)))
-    new = pa.table({"key": nodes.keys.take(pa.array(node)), "kind": kinds,
+    high, low = halves(nodes.keys.take(pa.array(node)))
+    new = pa.table({"key_high": high, "key_low": low, "kind": kinds,
                     "person_id": pa.array(pairs % width)})  # fmt: skip
-    with_arrow(db, "INSERT INTO person_keys SELECT key, kind, person_id FROM data", new)
+    with_arrow(db, "INSERT INTO person_keys BY NAME SELECT * FROM data", new)

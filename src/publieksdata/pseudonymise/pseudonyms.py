@@ -146,19 +146,25 @@ class Pseudonymiser:
         encrypted = self._permutation.encrypt_many(b"".join(blocks))
         return _encode_many(encrypted, len(distinct)).cast(distinct.type).take(indices)
 
-    def of_digests(self, digests: Any) -> Any:
-        """Pseudonyms of identifiers given as their :func:`identifier_digest` (16-byte binary,
-        as :func:`digest_sql` computes them); nulls stay null."""
+    def blocks_of_digests(self, digests: Any) -> Any:
+        """The pseudonyms of identifiers given as their :func:`identifier_digest` (16-byte
+        binary, as :func:`digest_sql` computes them), as the 16-byte blocks
+        (``fixed_size_binary(16)``) that :func:`encoded` writes in base32: the form linkage
+        stores and compares. Nulls stay null."""
         if isinstance(digests, pa.ChunkedArray):
             digests = digests.combine_chunks()
         present = digests.drop_null()
         if len(present) and pc.binary_length(present).unique().to_pylist() != [BLOCK_BYTES]:
             raise ValueError("a digest is 16 bytes")
         encrypted = self._permutation.encrypt_many(_data(present))
-        result = _encode_many(encrypted, len(present))
-        if present.null_count == digests.null_count == 0:
-            return result
-        return pc.replace_with_mask(pa.nulls(len(digests), pa.string()), digests.is_valid(), result)
+        return _spread(_blocks_array(encrypted, len(present)), digests.is_valid())
+
+    def rekey_blocks(self, blocks: Any, new_key: DeploymentKey) -> Any:
+        """:meth:`rekey` for blocks (from :meth:`blocks_of_digests`); nulls stay null."""
+        present = blocks.drop_null()
+        target = _Permutation(new_key.derive(self.purpose))
+        rekeyed = target.encrypt_many(self._permutation.decrypt_many(_block_bytes(present)))
+        return _spread(_blocks_array(rekeyed, len(present)), blocks.is_valid())
 
     def rekey(self, pseudonyms: Any, new_key: DeploymentKey) -> Any:
         """The pseudonyms this purpose gets under ``new_key``, computed from the old ones only."""
@@ -199,6 +205,61 @@ def _data(binary: Any) -> bytes:
     offsets = offsets[binary.offset : binary.offset + len(binary) + 1]
     data = binary.buffers()[2]
     return data.to_pybytes()[offsets[0] : offsets[-1]] if data is not None else b""
+
+
+def _blocks_array(blocks: bytes, count: int) -> Any:
+    return pa.FixedSizeBinaryArray.from_buffers(
+        pa.binary(BLOCK_BYTES), count, [None, pa.py_buffer(blocks)]
+    )
+
+
+def _spread(values: Any, valid: Any) -> Any:
+    """``values`` at the places where ``valid`` holds, null elsewhere."""
+    if len(values) == len(valid):
+        return values
+    return pc.replace_with_mask(pa.nulls(len(valid), values.type), valid, values)
+
+
+def encoded(blocks: Any) -> Any:
+    """The ``p2`` pseudonyms of 16-byte blocks (``fixed_size_binary(16)``); nulls stay null."""
+    present = blocks.drop_null()
+    return _spread(_encode_many(_block_bytes(present), len(present)), blocks.is_valid())
+
+
+def _block_bytes(blocks: Any) -> bytes:
+    """The concatenated blocks of a ``fixed_size_binary(16)`` array without nulls."""
+    if len(blocks) == 0:
+        return b""
+    start = blocks.offset * BLOCK_BYTES
+    data: bytes = blocks.buffers()[1].to_pybytes()
+    return data[start : start + len(blocks) * BLOCK_BYTES]
+
+
+def blocks_of(pseudonyms: Any) -> Any:
+    """The 16-byte blocks of ``p2`` pseudonyms (nulls stay null); PubliekError when a value
+    is not one. Needs no key: the block is what the pseudonym writes in base32."""
+    if isinstance(pseudonyms, pa.ChunkedArray):
+        pseudonyms = pseudonyms.combine_chunks()
+    indices, distinct = _distinct(pseudonyms)
+    return _blocks_array(_decode_array(distinct), len(distinct)).take(indices)
+
+
+def halves(blocks: Any) -> tuple[np.ndarray, np.ndarray]:
+    """The two 64-bit halves of each 16-byte block, as the warehouse stores linkage keys
+    (two BIGINT columns compare and join several times faster than 29-character text).
+    The halves of a null are meaningless: filter nulls out first."""
+    if isinstance(blocks, pa.ChunkedArray):
+        blocks = blocks.combine_chunks()
+    start = blocks.offset * 2
+    words = np.frombuffer(blocks.buffers()[1], np.int64) if len(blocks) else np.zeros(0, np.int64)
+    pairs = words[start : start + 2 * len(blocks)].reshape(len(blocks), 2)
+    return pairs[:, 0].copy(), pairs[:, 1].copy()
+
+
+def from_halves(high: np.ndarray, low: np.ndarray) -> Any:
+    """The 16-byte blocks that :func:`halves` split."""
+    words = np.column_stack([np.asarray(high, np.int64), np.asarray(low, np.int64)])
+    return _blocks_array(words.tobytes(), len(words))
 
 
 def _result_type(value_type: Any) -> Any:

@@ -20,9 +20,9 @@ import pyarrow as pa
 
 from publieksdata.errors import PubliekError
 from publieksdata.sql import with_arrow
-from publieksdata.warehouse import cubes, summary
+from publieksdata.warehouse import cubes, summary, upgrade
 
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"
 MEMORY_LIMIT = "1GB"
 _DELIVERY_COLUMNS = "delivery_id, institution_id, file_sha256, period, status, report"
 _FACT_COLUMNS = """
@@ -70,7 +70,8 @@ CREATE TABLE IF NOT EXISTS deliveries (
 );
 CREATE TABLE IF NOT EXISTS tickets ({_FACT_COLUMNS});
 CREATE TABLE IF NOT EXISTS person_keys (
-    key VARCHAR NOT NULL,             -- keyed pseudonym of a normalised identifier
+    key_high BIGINT NOT NULL,         -- a linkage key: the 128-bit block of the keyed
+    key_low BIGINT NOT NULL,          -- pseudonym of a normalised identifier, in two halves
     kind VARCHAR NOT NULL,            -- email, email_initial, phone, phone_initial, name_address
     person_id BIGINT NOT NULL
 );
@@ -89,7 +90,12 @@ CREATE TABLE IF NOT EXISTS productions (
     confidence DOUBLE NOT NULL,
     PRIMARY KEY (institution_id, production_key)
 );
-CREATE TABLE IF NOT EXISTS denied (institution_id VARCHAR NOT NULL, key VARCHAR NOT NULL);
+CREATE TABLE IF NOT EXISTS denied (    -- linkage keys of persons erased at an institution
+    institution_id VARCHAR NOT NULL,
+    kind VARCHAR,                     -- as in person_keys (null: erased under schema 1)
+    key_high BIGINT NOT NULL,
+    key_low BIGINT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS areas (    -- public reference data per PC4 (CBS), loaded by operators
     pc4 VARCHAR PRIMARY KEY,
     inhabitants INTEGER,              -- null where CBS keeps the figure secret
@@ -152,6 +158,7 @@ class Warehouse:
         self.db.execute("SET temp_directory = ?", [str(path.parent / "duckdb-tmp")])
         self.db.execute("SET enable_progress_bar = false")  # the CLI shows its own progress
         if not read_only:
+            upgrade.linkage_keys(self.db)
             self.db.execute(SCHEMA)
             self.db.execute(summary.SCHEMA)
             self.db.execute(cubes.SCHEMA)

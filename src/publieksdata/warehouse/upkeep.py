@@ -16,7 +16,7 @@ import pyarrow.compute as pc
 
 from publieksdata.errors import PubliekError
 from publieksdata.pseudonymise.keys import DeploymentKey
-from publieksdata.pseudonymise.pseudonyms import Pseudonymiser
+from publieksdata.pseudonymise.pseudonyms import Pseudonymiser, blocks_of, from_halves, halves
 from publieksdata.sql import with_arrow
 from publieksdata.standard.definitions import season_of
 from publieksdata.warehouse import summary
@@ -48,6 +48,29 @@ def _rekey_column(
     return len(values)
 
 
+def _rekey_keys(
+    warehouse: Warehouse, table: str, where: str, params: list[object],
+    old: Pseudonymiser, new_key: DeploymentKey,
+) -> int:  # fmt: skip
+    """Replace every linkage key in ``table`` by its re-keyed value, through a mapping."""
+    found = warehouse.db.execute(
+        f"SELECT DISTINCT key_high, key_low FROM {table} WHERE {where}", params
+    ).fetchnumpy()
+    if len(found["key_high"]) == 0:
+        return 0
+    high, low = halves(old.rekey_blocks(from_halves(found["key_high"], found["key_low"]), new_key))
+    mapping = pa.table({"old_high": found["key_high"], "old_low": found["key_low"],
+                        "new_high": high, "new_low": low})  # fmt: skip
+    with_arrow(
+        warehouse.db,
+        f"UPDATE {table} SET key_high = m.new_high, key_low = m.new_low FROM data m "
+        f"WHERE {table}.key_high = m.old_high AND {table}.key_low = m.old_low AND {where}",
+        mapping,
+        params,
+    )
+    return len(high)
+
+
 def rotate(warehouse: Warehouse, old_key: DeploymentKey, new_key: DeploymentKey) -> int:
     """Re-key every stored pseudonym from ``old_key`` to ``new_key`` without raw data.
 
@@ -62,25 +85,35 @@ def rotate(warehouse: Warehouse, old_key: DeploymentKey, new_key: DeploymentKey)
         )
     person = Pseudonymiser(old_key, "person")
     with warehouse.transaction():
-        count = _rekey_column(warehouse, "person_keys", "key", "kind <> 'customer'", [],
-                              person, new_key)  # fmt: skip
-        count += _rekey_column(warehouse, "denied", "key", "true", [], person, new_key)
+        count = _rekey_keys(warehouse, "person_keys", "kind <> 'customer'", [], person, new_key)
+        count += _rekey_keys(warehouse, "denied", "kind IS DISTINCT FROM 'customer'", [],
+                             person, new_key)  # fmt: skip
         institutions = [
             r[0]
             for r in warehouse.db.execute(
-                "SELECT DISTINCT institution_id FROM tickets WHERE customer_key IS NOT NULL"
+                "SELECT DISTINCT institution_id FROM tickets WHERE customer_key IS NOT NULL "
+                "UNION SELECT institution_id FROM denied WHERE kind = 'customer'"
             ).fetchall()
         ]
-        for institution in institutions:
+        for institution in sorted(institutions):
             customer = Pseudonymiser(old_key, f"customer/{institution}")
             count += _rekey_column(warehouse, "tickets", "customer_key", "institution_id = ?",
                                    [institution], customer, new_key)  # fmt: skip
+            count += _rekey_keys(warehouse, "denied", "kind = 'customer' AND institution_id = ?",
+                                 [institution], customer, new_key)  # fmt: skip
         # Customer keys in the linkage table are those of the facts, now re-keyed.
         warehouse.db.execute("DELETE FROM person_keys WHERE kind = 'customer'")
-        warehouse.db.execute(
-            "INSERT INTO person_keys SELECT DISTINCT customer_key, 'customer', person_id "
-            "FROM tickets WHERE customer_key IS NOT NULL AND person_id IS NOT NULL"
-        )
+        for institution in sorted(institutions):
+            pairs = warehouse.db.sql(
+                "SELECT DISTINCT customer_key, person_id FROM tickets WHERE institution_id = ? "
+                "AND customer_key IS NOT NULL AND person_id IS NOT NULL", params=[institution],
+            ).to_arrow_table()  # fmt: skip
+            high, low = halves(blocks_of(pairs["customer_key"]))
+            with_arrow(
+                warehouse.db,
+                "INSERT INTO person_keys BY NAME SELECT *, 'customer' AS kind FROM data",
+                pa.table({"key_high": high, "key_low": low, "person_id": pairs["person_id"]}),
+            )
         warehouse.set_meta("key_fingerprint", new_key.fingerprint)
         detail = {"from": old_key.fingerprint, "to": new_key.fingerprint, "pseudonyms": count}
         warehouse.log("key-rotated", None, detail)
@@ -96,6 +129,19 @@ class Erasure:
     keys_denied: int
 
 
+def _key_table(keys: dict[str, pa.Array]) -> pa.Table:
+    """The distinct linkage keys (16-byte blocks per kind) as rows of kind and halves."""
+    parts = []
+    for kind, blocks in keys.items():
+        present = blocks.drop_null().unique()
+        high, low = halves(present)
+        parts.append(pa.table({"kind": pa.array([kind] * len(present), pa.string()),
+                               "key_high": high, "key_low": low}))  # fmt: skip
+    return (
+        pa.concat_tables(parts) if parts else pa.table({"kind": [], "key_high": [], "key_low": []})
+    )
+
+
 def erase(warehouse: Warehouse, institution_id: str, keys: dict[str, pa.Array]) -> Erasure:
     """Remove this institution's records of the persons these linkage keys name, and deny
     the keys so a later re-delivery does not bring them back.
@@ -103,21 +149,20 @@ def erase(warehouse: Warehouse, institution_id: str, keys: dict[str, pa.Array]) 
     An e-mail address alone names everyone who used it: an erasure by e-mail removes the
     records of each of them, as all of them carry the address the request names.
     """
-    flat = pa.concat_arrays([k.drop_null() for k in keys.values()]).unique()
+    erase_keys = _key_table(keys)
     with warehouse.transaction():
-        erase_keys = pa.table({"key": flat})
         persons = [
             r[0]
             for r in with_arrow(
                 warehouse.db,
-                "SELECT DISTINCT person_id FROM person_keys JOIN data USING (key)",
+                "SELECT DISTINCT person_id FROM person_keys JOIN data USING (key_high, key_low)",
                 erase_keys,
             ).fetchall()
         ]
         with_arrow(
             warehouse.db,
-            "INSERT INTO denied SELECT ?, key FROM data "
-            "ANTI JOIN denied d ON d.key = data.key AND d.institution_id = ?",
+            "INSERT INTO denied BY NAME SELECT ? AS institution_id, * FROM data ANTI JOIN "
+            "(SELECT * FROM denied WHERE institution_id = ?) d USING (key_high, key_low)",
             erase_keys,
             [institution_id, institution_id],
         )
@@ -134,21 +179,23 @@ def erase(warehouse: Warehouse, institution_id: str, keys: dict[str, pa.Array]) 
             )
             summary.refresh_institutions(warehouse.db, [institution_id])
         warehouse.log("erasure", institution_id, {"persons": len(persons), "rows": rows})
-    return Erasure(len(persons), rows, len(flat))
+    return Erasure(len(persons), rows, erase_keys.num_rows)
 
 
 def denied_mask(warehouse: Warehouse, institution_id: str,
                 keys: dict[str, pa.Array]) -> np.ndarray:  # fmt: skip
     """Rows of a delivery that belong to a person erased at this institution."""
     n = len(next(iter(keys.values())))
-    denied = _strings(warehouse, "SELECT key AS v FROM denied WHERE institution_id = ?",
-                      [institution_id])  # fmt: skip
+    found = warehouse.db.execute(
+        "SELECT key_high, key_low FROM denied WHERE institution_id = ?", [institution_id]
+    ).fetchnumpy()
     mask = np.zeros(n, bool)
-    if len(denied) == 0:
+    if len(found["key_high"]) == 0:
         return mask
+    denied = from_halves(found["key_high"], found["key_low"])
     for values in keys.values():
-        found = pc.fill_null(pc.is_in(values, value_set=denied), False)
-        mask |= np.asarray(found.to_numpy(zero_copy_only=False), dtype=bool)
+        hit = pc.fill_null(pc.is_in(values, value_set=denied), False)
+        mask |= np.asarray(hit.to_numpy(zero_copy_only=False), dtype=bool)
     return mask
 
 
