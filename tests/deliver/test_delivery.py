@@ -3,7 +3,9 @@ generator's ground truth."""
 
 from __future__ import annotations
 
+import hashlib
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -123,6 +125,31 @@ def test_the_same_file_twice_adds_nothing(
         assert warehouse.scalar("SELECT count(*) FROM tickets") == before
 
 
+def test_a_file_of_the_same_size_is_not_taken_for_a_repeat(
+    sector: SectorSummary, key: DeploymentKey, tmp_path: Path
+) -> None:
+    """A repeat is found by its bytes: a corrected file of the same size is delivered, and
+    the record keeps each file's own SHA-256."""
+    export = next(e for e in sector.exports if e["layout"] == "kassa_nl")
+    original = sector.folder / export["file"]
+    data = original.read_bytes()
+    at = data.index(b";Verkocht") + 1  # one ticket's status corrected to another of 8 letters
+    corrected = tmp_path / "corrected.csv"
+    corrected.write_bytes(data[:at] + b"Geannul." + data[at + 8 :])
+    assert corrected.stat().st_size == original.stat().st_size
+    with Warehouse(tmp_path / "w.duckdb", key.fingerprint) as warehouse:
+        first = deliver_file(original, export["institution_id"], warehouse, key, period="a")
+        second = deliver_file(corrected, export["institution_id"], warehouse, key, period="b")
+        third = deliver_file(corrected, export["institution_id"], warehouse, key, period="c")
+        assert (first.status, second.status) == ("loaded", "loaded")
+        assert (third.status, third.delivery_id) == ("already-delivered", second.delivery_id)
+        stored = [r[0] for r in warehouse.db.execute(
+            "SELECT file_sha256 FROM deliveries ORDER BY delivery_id").fetchall()]  # fmt: skip
+    assert stored == [hashlib.sha256(data).hexdigest(), hashlib.sha256(corrected.read_bytes())
+                      .hexdigest()]  # fmt: skip
+    assert first.file["sha256"] == stored[0]
+
+
 def test_a_corrected_delivery_for_the_same_period_replaces_the_earlier_one(
     sector: SectorSummary, key: DeploymentKey, tmp_path: Path
 ) -> None:
@@ -200,6 +227,28 @@ def pair_quality(pairs: list[tuple[int, int]]) -> dict[str, float]:
     return {"precision": both / max(predicted, 1), "recall": both / max(true, 1)}
 
 
+def _with_two_lines_again(
+    sector: SectorSummary,
+    key: DeploymentKey,
+    folder: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    change: Callable[[str, str], str],
+) -> tuple[DeliveryReport, DeliveryReport]:
+    """Deliver a kassa_nl export, and a copy with its third line again right after it and its
+    first line again at the end (another batch), both passed through ``change``."""
+    export = next(e for e in sector.exports if e["layout"] == "kassa_nl")
+    header, *lines = (sector.folder / export["file"]).read_text("utf-8-sig").splitlines()
+    again = [*lines[:3], change(header, lines[2]), *lines[3:], change(header, lines[0])]
+    copy = folder / "again.csv"
+    copy.write_text("\n".join([header, *again]) + "\n", "utf-8-sig")
+    monkeypatch.setattr("publieksdata.deliver.delivery.BATCH_ROWS", 7)
+    reports = []
+    for path in (sector.folder / export["file"], copy):
+        with Warehouse(folder / f"{path.stem}.duckdb", key.fingerprint) as warehouse:
+            reports.append(deliver_file(path, export["institution_id"], warehouse, key))
+    return reports[0], reports[1]
+
+
 def test_a_repeated_row_is_one_duplicate_in_the_same_batch_or_another(
     sector: SectorSummary,
     key: DeploymentKey,
@@ -208,18 +257,9 @@ def test_a_repeated_row_is_one_duplicate_in_the_same_batch_or_another(
 ) -> None:
     """A line repeated next to itself and a line repeated far away (another batch) each
     count as one duplicate; nothing else changes."""
-    export = next(e for e in sector.exports if e["layout"] == "kassa_nl")
-    text = (sector.folder / export["file"]).read_text("utf-8-sig")
-    header, *lines = text.splitlines()
-    repeated = [*lines[:3], lines[2], *lines[3:], lines[0]]
-    copy = tmp_path / "repeated.csv"
-    copy.write_text("\n".join([header, *repeated]) + "\n", "utf-8-sig")
-    monkeypatch.setattr("publieksdata.deliver.delivery.BATCH_ROWS", 7)
-    reports = []
-    for path in (sector.folder / export["file"], copy):
-        with Warehouse(tmp_path / f"{path.stem}.duckdb", key.fingerprint) as warehouse:
-            reports.append(deliver_file(path, export["institution_id"], warehouse, key))
-    original, twice = reports
+    original, twice = _with_two_lines_again(
+        sector, key, tmp_path, monkeypatch, lambda header, line: line
+    )
     assert twice.received == original.received + 2
     assert twice.duplicates == original.duplicates + 2
     assert (twice.loaded, twice.rejected) == (original.loaded, original.rejected)
@@ -234,28 +274,16 @@ def test_a_row_differing_only_outside_the_hashed_fields_is_not_a_duplicate(
 ) -> None:
     """Rows that share order, ticket, performance, buyer and price but not their discount
     are two rows, next to each other and in different batches alike."""
-    export = next(e for e in sector.exports if e["layout"] == "kassa_nl")
-    text = (sector.folder / export["file"]).read_text("utf-8-sig")
-    header, *lines = text.splitlines()
-    discount = header.split(";").index("Kortingssoort")
 
-    def other_discount(line: str) -> str:
+    def other_discount(header: str, line: str) -> str:
         cells = line.split(";")
-        cells[discount] = "Anders dan ooit"
+        cells[header.split(";").index("Kortingssoort")] = "Anders dan ooit"
         return ";".join(cells)
 
-    changed = [*lines[:3], other_discount(lines[2]), *lines[3:], other_discount(lines[0])]
-    copy = tmp_path / "changed.csv"
-    copy.write_text("\n".join([header, *changed]) + "\n", "utf-8-sig")
-    monkeypatch.setattr("publieksdata.deliver.delivery.BATCH_ROWS", 7)
-    reports = []
-    for path in (sector.folder / export["file"], copy):
-        with Warehouse(tmp_path / f"{path.stem}.duckdb", key.fingerprint) as warehouse:
-            reports.append(deliver_file(path, export["institution_id"], warehouse, key))
-    original, changed_report = reports
-    assert changed_report.loaded == original.loaded + 2
-    assert changed_report.duplicates == original.duplicates
-    assert changed_report.balanced()
+    original, changed = _with_two_lines_again(sector, key, tmp_path, monkeypatch, other_discount)
+    assert changed.loaded == original.loaded + 2
+    assert changed.duplicates == original.duplicates
+    assert changed.balanced()
 
 
 def test_the_batch_size_does_not_change_what_is_loaded(

@@ -11,7 +11,8 @@ import datetime as dt
 import json
 import time
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import asdict, dataclass, field
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass, field, replace
 from itertools import chain
 from pathlib import Path
 from typing import Any
@@ -40,7 +41,7 @@ from publieksdata.deliver.mapping import (
 )
 from publieksdata.deliver.prefetch import prefetched
 from publieksdata.deliver.problems import CATALOGUE, Problem, ProblemGroup, ProblemLog, number
-from publieksdata.deliver.readers import ExportReader, open_export
+from publieksdata.deliver.readers import ExportReader, file_sha256, open_export
 from publieksdata.errors import PubliekError
 from publieksdata.pseudonymise.keys import DeploymentKey
 from publieksdata.pseudonymise.linkage import link
@@ -342,9 +343,12 @@ def deliver_file(
     """Deliver one export file for one institution; all of it is loaded or none of it."""
     started = time.perf_counter()
     saved = mappings.latest(institution_id) if mappings is not None else None
-    with open_export(path) as reader:
+    with open_export(path, digest=False) as reader, ThreadPoolExecutor(1) as hashing:
+        sha256 = hashing.submit(file_sha256, path)  # alongside the reading
         file_facts = reader.facts
-        earlier = warehouse.find_delivery(institution_id, sha256=file_facts.sha256)
+        earlier = None
+        if warehouse.has_delivery_of_size(institution_id, file_facts.size_bytes):
+            earlier = warehouse.find_delivery(institution_id, sha256=sha256.result())
         if earlier is not None:
             warehouse.log("delivery-repeated", institution_id, {"delivery": earlier.delivery_id})
             return DeliveryReport(institution_id, "already-delivered", earlier.delivery_id)
@@ -381,6 +385,7 @@ def deliver_file(
                                    replaced_by=delivery_id, refresh=False)  # fmt: skip
             summary.refresh_institutions(warehouse.db, [institution_id])
             summary.refresh_persons(warehouse.db, counts.touched)
+            file_facts = replace(file_facts, sha256=sha256.result())
             report = _report(
                 institution_id, delivery_id, recognition, counts, duplicates.count, log,
                 chosen_period, previous.delivery_id if previous else None, asdict(file_facts),

@@ -874,8 +874,18 @@ class ExportReader:
 # Opening.
 
 
-def open_export(path: Path) -> ExportReader:
-    """Detect what the file is and return a reader for it; problems raise ``PubliekError``."""
+def file_sha256(path: Path) -> str:
+    """The SHA-256 of the bytes as delivered, so a re-delivery is recognised."""
+    with path.open("rb") as raw:
+        return hashlib.file_digest(raw, "sha256").hexdigest()
+
+
+def open_export(path: Path, *, digest: bool = True) -> ExportReader:
+    """Detect what the file is and return a reader for it; problems raise ``PubliekError``.
+
+    ``digest=False`` leaves ``facts.sha256`` empty, for a caller that hashes the file
+    (:func:`file_sha256`) while it reads it: hashing gigabytes takes seconds.
+    """
     path = Path(path)
     if not path.is_file():
         raise export_error("file-missing", name=path.name)
@@ -884,8 +894,7 @@ def open_export(path: Path) -> ExportReader:
         raise export_error("file-empty", name=path.name)
     with path.open("rb") as raw:
         head = raw.read(4096)
-        raw.seek(0)
-        digest = hashlib.file_digest(raw, "sha256").hexdigest()
+    sha256 = file_sha256(path) if digest else ""
     source = _unwrap(path, head)
     if source.compression is not None:
         try:
@@ -895,7 +904,7 @@ def open_export(path: Path) -> ExportReader:
         if not head:
             raise export_error("file-empty", name=path.name)
     kind = _format(source, head)
-    facts = FileFacts(kind, source.compression, None, None, (), digest, size, source.member)
+    facts = FileFacts(kind, source.compression, None, None, (), sha256, size, source.member)
     if kind == "csv":
         return _csv_reader(source, facts)
     return _workbook_reader(source, facts)

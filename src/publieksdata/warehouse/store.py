@@ -230,6 +230,15 @@ class Warehouse:
         ).fetchall()
         return _record(rows[0]) if rows else None
 
+    def has_delivery_of_size(self, institution_id: str, size_bytes: int) -> bool:
+        """Whether a loaded delivery of this institution came from a file of this size: only
+        then can a file be a repeat, and must it be hashed before it is read."""
+        return bool(self.scalar(
+            "SELECT count(*) FROM deliveries WHERE institution_id = ? AND status = 'loaded' "
+            "AND TRY_CAST(json_extract(report, '$.file.size_bytes') AS BIGINT) = ?",
+            [institution_id, size_bytes],
+        ))  # fmt: skip
+
     def deliveries(self, institution_id: str | None = None) -> list[DeliveryRecord]:
         sql = f"SELECT {_DELIVERY_COLUMNS} FROM deliveries"
         params: list[Any] = []
