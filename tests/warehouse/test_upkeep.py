@@ -9,6 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from publieksdata.deliver.delivery import deliver_file, erase_file
 from publieksdata.pseudonymise.keys import DeploymentKey, load_key, write_rotated
 from publieksdata.pseudonymise.pseudonyms import encoded, from_halves
@@ -170,10 +172,11 @@ def test_an_erasure_by_customer_number_holds_after_rotation(
 
 
 def test_a_schema_1_warehouse_is_upgraded_when_opened(
-    sector: SectorSummary, tmp_path: Path
+    sector: SectorSummary, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Linkage keys stored as pseudonym text (schema 1) become two 64-bit halves, the same
-    keys, and erasures keep working."""
+    keys (converted a few at a time), and erasures keep working."""
+    monkeypatch.setattr("publieksdata.warehouse.upgrade._CHUNK_ROWS", 97)
     export = next(e for e in sector.exports if e["layout"] == "kassa_nl")
     path = sector.folder / export["file"]
     request, _ = _erasure_request(path, tmp_path, "E-mailadres")

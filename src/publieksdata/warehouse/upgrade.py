@@ -14,7 +14,7 @@ import pyarrow as pa
 from publieksdata.pseudonymise.pseudonyms import blocks_of, halves
 from publieksdata.sql import with_arrow
 
-_CHUNK_ROWS = 1_000_000  # rows converted at a time, so memory stays bounded
+_CHUNK_ROWS = 1_000_000  # row ids converted at a time, so memory stays bounded
 
 
 def _has_text_keys(db: duckdb.DuckDBPyConnection, table: str) -> bool:
@@ -27,11 +27,11 @@ def _has_text_keys(db: duckdb.DuckDBPyConnection, table: str) -> bool:
 def _convert(db: duckdb.DuckDBPyConnection, table: str, columns: str, create: str) -> None:
     """Copy ``table`` into its new form chunk by chunk, then put the copy in its place."""
     db.execute(f"CREATE TABLE {table}_upgraded ({create})")
-    rows = int(db.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0])
-    for start in range(0, rows, _CHUNK_ROWS):
+    end = int(db.execute(f"SELECT coalesce(max(rowid) + 1, 0) FROM {table}").fetchall()[0][0])
+    for start in range(0, end, _CHUNK_ROWS):
         chunk = db.sql(
-            f"SELECT key, {columns} FROM {table} ORDER BY rowid LIMIT ? OFFSET ?",
-            params=[_CHUNK_ROWS, start],
+            f"SELECT key, {columns} FROM {table} WHERE rowid >= ? AND rowid < ?",
+            params=[start, start + _CHUNK_ROWS],
         ).to_arrow_table()
         high, low = halves(blocks_of(chunk["key"]))
         data = chunk.drop_columns(["key"])
