@@ -94,3 +94,39 @@ def test_a_country_with_few_numbers_is_left_to_phonenumbers() -> None:
     decided, result = fp.foreign_phones(pa.array(few))
     assert decided.to_pylist() == [False] * (fp._WORTH_IT - 1) + [True] * fp._WORTH_IT
     assert result.to_pylist()[-1] == phone("+49 151 1234 5678") == "+4915112345678"
+
+
+def test_types_are_tested_in_phonenumbers_order() -> None:
+    """A number matching several types gets the first in phonenumbers' order, as it would
+    there: toll-free and premium before fixed line, VoIP before UAN, UAN before mobile."""
+    every = fp._Desc("^[0-9]+$", ())
+    nothing = None
+
+    def country(general: fp._Desc | None = every, **descs: fp._Desc | None) -> fp._Country:
+        kinds = {name: descs.get(name, nothing) for name in
+                 ("premium", "toll_free", "shared", "voip", "personal", "pager", "uan",
+                  "voicemail", "fixed", "mobile")}  # fmt: skip
+        return fp._Country(
+            trunk=None,
+            general=general,
+            not_personal=(kinds["premium"], kinds["toll_free"], kinds["shared"]),
+            personal=(kinds["voip"], kinds["personal"], kinds["pager"]),
+            service=(kinds["uan"], kinds["voicemail"]),
+            fixed_line=kinds["fixed"],
+            mobile=kinds["mobile"],
+        )
+
+    number = pa.array(["471070174"])
+    cases = [
+        (country(fixed=every), True),
+        (country(mobile=every), True),
+        (country(toll_free=every, fixed=every), False),
+        (country(premium=every, mobile=every), False),
+        (country(voip=every, uan=every), True),
+        (country(uan=every, mobile=every), False),
+        (country(voicemail=every, fixed=every), False),
+        (country(general=None, fixed=every), False),
+        (country(), False),
+    ]
+    for rules, personal in cases:
+        assert fp._personal(number, rules).to_pylist() == [personal], rules
