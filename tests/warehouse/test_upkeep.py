@@ -20,6 +20,7 @@ from publieksdata.warehouse.store import Warehouse
 from publieksdata.warehouse.upkeep import retain, rotate
 
 KEYS = "SELECT key_high, key_low FROM person_keys"
+DENIED = "SELECT key_high, kind, key_low FROM denied"
 OVERLAP = """
     SELECT a.institution_id, b.institution_id, count(DISTINCT a.person_id)
     FROM tickets a JOIN tickets b USING (person_id)
@@ -133,13 +134,16 @@ def test_erasure_removes_a_person_and_keeps_them_out(sector: SectorSummary, tmp_
         assert "erasure" in events
 
 
-def _erasure_request(path: Path, folder: Path, column: str) -> tuple[Path, int]:
-    """A request naming one buyer of the export by one column; and that buyer's file row."""
+def _erasure_request(path: Path, folder: Path, *columns: str) -> tuple[Path, int]:
+    """A request naming one buyer of the export by these columns; and that buyer's file row."""
     with path.open(encoding="utf-8-sig", newline="") as handle:
         rows = list(csv.DictReader(handle, delimiter=";"))
-    index, target = next((i, r) for i, r in enumerate(rows) if r[column] and r["Voornaam"])
+    index, target = next(
+        (i, r) for i, r in enumerate(rows) if all(r[c] for c in columns) and r["Voornaam"]
+    )
     request = folder / "verwijderverzoek.csv"
-    request.write_text(f"{column}\n{target[column]}\n", "utf-8")
+    values = ";".join(target[c] for c in columns)
+    request.write_text(f"{';'.join(columns)}\n{values}\n", "utf-8")
     return request, index + 2
 
 
@@ -179,7 +183,7 @@ def test_a_schema_1_warehouse_is_upgraded_when_opened(
     monkeypatch.setattr("publieksdata.warehouse.upgrade._CHUNK_ROWS", 97)
     export = next(e for e in sector.exports if e["layout"] == "kassa_nl")
     path = sector.folder / export["file"]
-    request, _ = _erasure_request(path, tmp_path, "E-mailadres")
+    request, _ = _erasure_request(path, tmp_path, "E-mailadres", "Klantnummer")
     key = DeploymentKey.generate()
     file = tmp_path / "w.duckdb"
     with Warehouse(file, key.fingerprint) as warehouse:
@@ -187,7 +191,8 @@ def test_a_schema_1_warehouse_is_upgraded_when_opened(
         done = erase_file(request, export["institution_id"], warehouse, key)
         keys = sorted(warehouse.db.execute("SELECT * FROM person_keys")
                       .fetchall())  # fmt: skip
-        denied = sorted(warehouse.db.execute("SELECT key_high, key_low FROM denied").fetchall())
+        denied = sorted(warehouse.db.execute(DENIED).fetchall())
+        assert {kind for _, kind, _ in denied} >= {"email", "customer"}
         for table, columns in (("person_keys", "kind, person_id"), ("denied", "institution_id")):
             stored = warehouse.db.sql(f"SELECT * FROM {table}").to_arrow_table()
             text = encoded(from_halves(stored["key_high"].to_numpy(), stored["key_low"].to_numpy()))
@@ -201,9 +206,7 @@ def test_a_schema_1_warehouse_is_upgraded_when_opened(
         assert warehouse.meta("schema_version") == "2"
         assert sorted(warehouse.db.execute("SELECT * FROM person_keys")
                       .fetchall()) == keys  # fmt: skip
-        assert sorted(warehouse.db.execute("SELECT key_high, key_low FROM denied").fetchall()) == (
-            denied
-        )
+        assert sorted(warehouse.db.execute(DENIED).fetchall()) == denied  # kinds found again
         again = tmp_path / "again.csv"
         again.write_bytes(path.read_bytes() + b"\r\n")
         second = deliver_file(again, export["institution_id"], warehouse, key, period="p")

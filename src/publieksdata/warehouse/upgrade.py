@@ -43,6 +43,17 @@ def _convert(db: duckdb.DuckDBPyConnection, table: str, columns: str, create: st
     db.execute(f"ALTER TABLE {table}_upgraded RENAME TO {table}")
 
 
+def _denied_kinds(db: duckdb.DuckDBPyConnection) -> None:
+    """The kind of each denied key, from the same key in ``person_keys``: a key's kind is
+    part of the text it was made from, so one key has one kind. Rotation needs the kind to
+    re-key a customer number with its institution's key; a key found nowhere keeps none."""
+    db.execute(
+        "UPDATE denied SET kind = p.kind FROM (SELECT DISTINCT key_high, key_low, kind "
+        "FROM person_keys) p WHERE denied.kind IS NULL AND denied.key_high = p.key_high "
+        "AND denied.key_low = p.key_low"
+    )
+
+
 def linkage_keys(db: duckdb.DuckDBPyConnection) -> None:
     """Schema 1 → 2: linkage keys as two 64-bit halves instead of pseudonym text."""
     people, denied = _has_text_keys(db, "person_keys"), _has_text_keys(db, "denied")
@@ -58,7 +69,7 @@ def linkage_keys(db: duckdb.DuckDBPyConnection) -> None:
                 "key_high BIGINT NOT NULL, "
                 "key_low BIGINT NOT NULL, kind VARCHAR NOT NULL, person_id BIGINT NOT NULL",
             )
-        if denied:  # schema 1 did not keep the kind of an erased key
+        if denied:  # schema 1 did not keep the kind of an erased key: see _denied_kinds
             _convert(
                 db,
                 "denied",
@@ -66,6 +77,7 @@ def linkage_keys(db: duckdb.DuckDBPyConnection) -> None:
                 "institution_id VARCHAR NOT NULL, kind VARCHAR, key_high BIGINT NOT NULL, "
                 "key_low BIGINT NOT NULL",
             )
+            _denied_kinds(db)
         db.execute("UPDATE meta SET value = '2' WHERE key = 'schema_version'")
     except BaseException:
         db.execute("ROLLBACK")
