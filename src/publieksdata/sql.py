@@ -18,10 +18,7 @@ def with_arrow(
     sql: str,
     data: pa.Table,
     params: list[Any] | dict[str, Any] | None = None,
-    other: pa.Table | None = None,
 ) -> duckdb.DuckDBPyConnection:
-    """Execute ``sql``, in which the name ``data`` is the given Arrow table (and ``other``
-    the second one, if given)."""
+    """Execute ``sql``, in which the name ``data`` is the given Arrow table."""
     assert "data" in sql, sql
-    assert other is None or "other" in sql, sql
     return db.execute(sql, params or [])
