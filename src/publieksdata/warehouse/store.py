@@ -158,7 +158,7 @@ class Warehouse:
         self.db.execute("SET temp_directory = ?", [str(path.parent / "duckdb-tmp")])
         self.db.execute("SET enable_progress_bar = false")  # the CLI shows its own progress
         if not read_only:
-            upgrade.linkage_keys(self.db)
+            upgrade.linkage_keys(self.db, SCHEMA)
             self.db.execute(SCHEMA)
             self.db.execute(summary.SCHEMA)
             self.db.execute(cubes.SCHEMA)

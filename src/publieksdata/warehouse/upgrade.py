@@ -24,13 +24,13 @@ def _has_text_keys(db: duckdb.DuckDBPyConnection, table: str) -> bool:
     ).fetchall()[0][0])  # fmt: skip
 
 
-def _convert(db: duckdb.DuckDBPyConnection, table: str, columns: str, create: str) -> None:
-    """Copy ``table`` into its new form chunk by chunk, then put the copy in its place."""
-    db.execute(f"CREATE TABLE {table}_upgraded ({create})")
-    end = int(db.execute(f"SELECT coalesce(max(rowid) + 1, 0) FROM {table}").fetchall()[0][0])
+def _convert(db: duckdb.DuckDBPyConnection, table: str, columns: str) -> None:
+    """Copy the schema 1 form of ``table`` into its current form chunk by chunk."""
+    old = f"{table}_schema1"
+    end = int(db.execute(f"SELECT coalesce(max(rowid) + 1, 0) FROM {old}").fetchall()[0][0])
     for start in range(0, end, _CHUNK_ROWS):
         chunk = db.sql(
-            f"SELECT key, {columns} FROM {table} WHERE rowid >= ? AND rowid < ?",
+            f"SELECT key, {columns} FROM {old} WHERE rowid >= ? AND rowid < ?",
             params=[start, start + _CHUNK_ROWS],
         ).to_arrow_table()
         high, low = halves(blocks_of(chunk["key"]))
@@ -38,9 +38,8 @@ def _convert(db: duckdb.DuckDBPyConnection, table: str, columns: str, create: st
         data = data.append_column("key_high", pa.array(high)).append_column(
             "key_low", pa.array(low)
         )
-        with_arrow(db, f"INSERT INTO {table}_upgraded BY NAME SELECT * FROM data", data)
-    db.execute(f"DROP TABLE {table}")
-    db.execute(f"ALTER TABLE {table}_upgraded RENAME TO {table}")
+        with_arrow(db, f"INSERT INTO {table} BY NAME SELECT * FROM data", data)
+    db.execute(f"DROP TABLE {old}")
 
 
 def _denied_kinds(db: duckdb.DuckDBPyConnection) -> None:
@@ -54,29 +53,21 @@ def _denied_kinds(db: duckdb.DuckDBPyConnection) -> None:
     )
 
 
-def linkage_keys(db: duckdb.DuckDBPyConnection) -> None:
-    """Schema 1 → 2: linkage keys as two 64-bit halves instead of pseudonym text."""
+def linkage_keys(db: duckdb.DuckDBPyConnection, schema: str) -> None:
+    """Schema 1 → 2: linkage keys as two 64-bit halves instead of pseudonym text.
+    ``schema`` is the warehouse's current schema; it creates the tables in their new form."""
     people, denied = _has_text_keys(db, "person_keys"), _has_text_keys(db, "denied")
     if not (people or denied):
         return
     db.execute("BEGIN TRANSACTION")
     try:
+        for table in [t for t, old in (("person_keys", people), ("denied", denied)) if old]:
+            db.execute(f"ALTER TABLE {table} RENAME TO {table}_schema1")
+        db.execute(schema)
         if people:
-            _convert(
-                db,
-                "person_keys",
-                "kind, person_id",
-                "key_high BIGINT NOT NULL, "
-                "key_low BIGINT NOT NULL, kind VARCHAR NOT NULL, person_id BIGINT NOT NULL",
-            )
+            _convert(db, "person_keys", "kind, person_id")
         if denied:  # schema 1 did not keep the kind of an erased key: see _denied_kinds
-            _convert(
-                db,
-                "denied",
-                "institution_id, NULL::VARCHAR AS kind",
-                "institution_id VARCHAR NOT NULL, kind VARCHAR, key_high BIGINT NOT NULL, "
-                "key_low BIGINT NOT NULL",
-            )
+            _convert(db, "denied", "institution_id, NULL::VARCHAR AS kind")
             _denied_kinds(db)
         db.execute("UPDATE meta SET value = '2' WHERE key = 'schema_version'")
     except BaseException:
