@@ -104,19 +104,13 @@ def test_the_cli_rotates_resumably_and_the_old_key_no_longer_opens(
 def test_erasure_removes_a_person_and_keeps_them_out(sector: SectorSummary, tmp_path: Path) -> None:
     export = next(e for e in sector.exports if e["layout"] == "kassa_nl")
     path = sector.folder / export["file"]
-    with path.open(encoding="utf-8-sig", newline="") as handle:
-        rows = list(csv.DictReader(handle, delimiter=";"))
-    target = next(r for r in rows if r["E-mailadres"] and r["Voornaam"])
-    request = tmp_path / "verwijderverzoek.csv"
-    request.write_text(
-        f"E-mailadres;Voornaam\n{target['E-mailadres']};{target['Voornaam']}\n", "utf-8"
-    )
+    request, row = _erasure_request(path, tmp_path, "E-mailadres", "Voornaam")
     key = DeploymentKey.generate()
     with Warehouse(tmp_path / "w.duckdb", key.fingerprint) as warehouse:
         first = deliver_file(path, export["institution_id"], warehouse, key, period="p")
         person = warehouse.scalar(
             "SELECT person_id FROM tickets WHERE source_row = ? AND delivery_id = ?",
-            [rows.index(target) + 2, first.delivery_id],
+            [row, first.delivery_id],
         )
         before = warehouse.scalar("SELECT count(*) FROM tickets WHERE person_id = ?", [person])
         done = erase_file(request, export["institution_id"], warehouse, key)
