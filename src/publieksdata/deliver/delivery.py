@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field, replace
 from itertools import chain
@@ -35,6 +36,7 @@ from publieksdata.deliver.mapping import (
     MappingProfile,
     MappingStore,
     Recognition,
+    known_profile,
     recognise,
     with_columns,
     with_notations,
@@ -185,6 +187,14 @@ class _Pseudonyms:
             f"{digest_sql(_key_text(kind, names))} AS {kind}" for kind, names in _KEY_TEXTS.items()
         ]
         self._sql = f"SELECT {', '.join(parts)}, {digest_sql('customer_id')} AS customer FROM data"
+        self._local = threading.local()
+
+    def _cursor(self) -> duckdb.DuckDBPyConnection:
+        """A connection of this thread's own to the in-memory database."""
+        cursor = getattr(self._local, "cursor", None)
+        if cursor is None:
+            cursor = self._local.cursor = self._db.cursor()
+        return cursor
 
     def keys(self, identifiers: dict[str, pa.Array]) -> tuple[dict[str, pa.Array], pa.Array]:
         """Linkage keys, each the pseudonym block of a kind-labelled normalised identifier,
@@ -192,7 +202,7 @@ class _Pseudonyms:
         if any(pc.any(pc.equal(values, "")).as_py() for values in identifiers.values()):
             raise ValueError("an empty identifier has no pseudonym: normalise it to null")
         data = pa.table({name: values.cast(pa.string()) for name, values in identifiers.items()})
-        digests = self._db.sql(self._sql).to_arrow_table()  # reads ``data`` by its name
+        digests = self._cursor().sql(self._sql).to_arrow_table()  # reads ``data`` by its name
         del data
         keys = {kind: self.person.blocks_of_digests(digests[kind]) for kind in _KEY_TEXTS}
         keys["customer"] = self.customer.blocks_of_digests(digests["customer"])
@@ -211,11 +221,12 @@ class _Prepared:
     problems: ProblemLog
 
 
-def _prepare(
-    batches: Iterable[pa.RecordBatch], profile: MappingProfile, pseudonyms: _Pseudonyms
-) -> Iterator[_Prepared]:
-    """The first stage, run in a thread: nothing here touches the warehouse."""
-    for batch in batches:
+def _preparer(
+    profile: MappingProfile, pseudonyms: _Pseudonyms
+) -> Callable[[pa.RecordBatch], _Prepared]:
+    """The first stage, run in worker threads: nothing here touches the warehouse."""
+
+    def prepare(batch: pa.RecordBatch) -> _Prepared:
         problems = ProblemLog()
         conv = convert(batch, profile, problems)
         table = facts(conv)
@@ -223,7 +234,9 @@ def _prepare(
         del conv  # the raw batch and its identifiers go here
         keys, customer = pseudonyms.keys(identifiers)
         del identifiers
-        yield _Prepared(batch.num_rows, table, identity, keys, customer, problems)
+        return _Prepared(batch.num_rows, table, identity, keys, customer, problems)
+
+    return prepare
 
 
 def _without_erased(erased: np.ndarray, prepared: _Prepared, log: ProblemLog) -> _Prepared:
@@ -255,7 +268,7 @@ def _load_batches(
     progress: Progress | None,
 ) -> _Batches:
     counts = _Batches()
-    for prepared in prefetched(_prepare(batches, profile, pseudonyms)):
+    for prepared in prefetched(iter(batches), _preparer(profile, pseudonyms)):
         log.extend(prepared.problems)
         erased = denied_mask(warehouse, institution_id, prepared.keys)
         if erased.any():
@@ -353,10 +366,12 @@ def deliver_file(
             warehouse.log("delivery-repeated", institution_id, {"delivery": earlier.delivery_id})
             return DeliveryReport(institution_id, "already-delivered", earlier.delivery_id)
         batches = reader.batches(BATCH_ROWS)
-        first = next(batches, None)
+        first = None  # read here only when the columns' content must be recognised
         if profile is not None:
             recognition = Recognition(profile, "given", (), tuple(profile.missing()))
         else:
+            if known_profile(file_facts.headers, saved) is None:
+                first = next(batches, None)
             recognition = recognise(file_facts.headers, first, saved)
         if not recognition.complete:
             raise _missing_error(recognition, path)

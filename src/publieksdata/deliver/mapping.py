@@ -326,23 +326,30 @@ def _overlap(profile: MappingProfile, headers: set[str]) -> float:
     return len(set(profile.columns) & headers) / max(len(profile.columns), len(headers))
 
 
+def known_profile(
+    headers: Iterable[str], saved: MappingProfile | None = None
+) -> tuple[MappingProfile, str] | None:
+    """The institution's saved profile if it fits, else a built-in one that does, with its
+    source ('saved' or 'built-in'); None when only automatic recognition can tell."""
+    present = {h for h in headers if h != "__row__"}
+    if saved is not None and set(saved.columns) <= present:
+        return saved, "saved"
+    best = max(BUILTIN.values(), key=lambda p: _overlap(p, present))
+    if _overlap(best, present) >= 0.9 and set(best.columns) <= present:
+        return best, "built-in"
+    return None
+
+
 def recognise(
     headers: Iterable[str],
     sample: pa.RecordBatch | None = None,
     saved: MappingProfile | None = None,
 ) -> Recognition:
     """Choose the profile: the institution's saved one if it fits, then the best built-in
-    one, then automatic recognition."""
+    one, then automatic recognition (which reads the sample's content)."""
     names = [h for h in headers if h != "__row__"]
-    present = set(names)
-    choice, source = None, "automatic"
-    if saved is not None and set(saved.columns) <= present:
-        choice, source = saved, "saved"
-    else:
-        best = max(BUILTIN.values(), key=lambda p: _overlap(p, present))
-        if _overlap(best, present) >= 0.9 and set(best.columns) <= present:
-            choice, source = best, "built-in"
-    profile = choice or automatic(names, sample)
+    known = known_profile(names, saved)
+    profile, source = known if known is not None else (automatic(names, sample), "automatic")
     ignored = tuple(h for h in names if h not in profile.columns)
     return Recognition(profile, source, ignored, tuple(profile.missing()))
 
