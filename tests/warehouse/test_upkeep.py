@@ -169,6 +169,33 @@ def test_an_erasure_by_customer_number_holds_after_rotation(
         assert erased == 0
 
 
+def test_a_repeated_line_of_an_erased_person_is_a_duplicate_and_stays_out(
+    sector: SectorSummary, tmp_path: Path
+) -> None:
+    """Repeats are found before erased persons are left out: a line of an erased person
+    delivered twice counts once as erased and once as a duplicate, and nothing of it loads."""
+    export = next(e for e in sector.exports if e["layout"] == "kassa_nl")
+    path = sector.folder / export["file"]
+    request, row = _erasure_request(path, tmp_path, "Klantnummer")
+    key = DeploymentKey.generate()
+    with Warehouse(tmp_path / "w.duckdb", key.fingerprint) as warehouse:
+        first = deliver_file(path, export["institution_id"], warehouse, key, period="p")
+        done = erase_file(request, export["institution_id"], warehouse, key)
+        lines = path.read_text("utf-8-sig").splitlines()
+        again = tmp_path / "again.csv"
+        again.write_text("\n".join([*lines, lines[row - 1]]) + "\n", "utf-8-sig")
+        second = deliver_file(again, export["institution_id"], warehouse, key, period="p")
+        assert second.received == first.received + 1
+        assert second.duplicates == first.duplicates + 1
+        assert second.problem_counts["erased-person"] == done.rows
+        assert second.balanced()
+        loaded = warehouse.scalar(
+            "SELECT count(*) FROM tickets WHERE delivery_id = ? AND source_row IN (?, ?)",
+            [second.delivery_id, row, len(lines) + 1],
+        )
+        assert loaded == 0
+
+
 def test_a_schema_1_warehouse_is_upgraded_when_opened(
     sector: SectorSummary, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -31,7 +31,7 @@ from publieksdata.deliver.convert import (
     customer_identifiers,
     facts,
 )
-from publieksdata.deliver.duplicates import Duplicates
+from publieksdata.deliver.duplicates import Duplicates, Repeats
 from publieksdata.deliver.mapping import (
     MappingProfile,
     MappingStore,
@@ -214,15 +214,15 @@ class _Prepared:
     """One batch converted and pseudonymised: facts, identities, keys, its problems."""
 
     received: int
-    table: pa.Table
+    table: pa.Table  # accepted rows that repeat no earlier row of the batch
     identity: np.ndarray  # per row, the index of its identity in ``keys``
     keys: dict[str, pa.Array]  # per identity, its linkage keys
-    customer: pa.Array  # per identity, its customer pseudonym
+    repeats: Repeats
     problems: ProblemLog
 
 
 def _preparer(
-    profile: MappingProfile, pseudonyms: _Pseudonyms
+    profile: MappingProfile, pseudonyms: _Pseudonyms, duplicates: Duplicates
 ) -> Callable[[pa.RecordBatch], _Prepared]:
     """The first stage, run in worker threads: nothing here touches the warehouse."""
 
@@ -234,7 +234,11 @@ def _preparer(
         del conv  # the raw batch and its identifiers go here
         keys, customer = pseudonyms.keys(identifiers)
         del identifiers
-        return _Prepared(batch.num_rows, table, identity, keys, customer, problems)
+        table = table.append_column("customer_key", customer.take(pa.array(identity)))
+        repeats = duplicates.within(table)
+        if repeats.keep is not None:
+            table, identity = table.filter(pa.array(repeats.keep)), identity[repeats.keep]
+        return _Prepared(batch.num_rows, table, identity, keys, repeats, problems)
 
     return prepare
 
@@ -250,7 +254,7 @@ def _without_erased(erased: np.ndarray, prepared: _Prepared, log: ProblemLog) ->
         prepared.table.filter(pa.array(~rows)),
         renumber[prepared.identity[~rows]],
         {kind: values.take(kept) for kind, values in prepared.keys.items()},
-        prepared.customer.take(kept),
+        prepared.repeats,
         prepared.problems,
     )
 
@@ -268,21 +272,20 @@ def _load_batches(
     progress: Progress | None,
 ) -> _Batches:
     counts = _Batches()
-    for prepared in prefetched(iter(batches), _preparer(profile, pseudonyms)):
+    for prepared in prefetched(iter(batches), _preparer(profile, pseudonyms, duplicates)):
         log.extend(prepared.problems)
+        duplicates.note(prepared.repeats)
         erased = denied_mask(warehouse, institution_id, prepared.keys)
         if erased.any():
             prepared = _without_erased(erased, prepared, log)
         received, table, identity = prepared.received, prepared.table, prepared.identity
         linked = link(warehouse.db, prepared.keys)
         person = linked.person[identity]
-        table = table.append_column(
-            "person_id", pa.array(person, pa.int64(), mask=person < 0)
-        ).append_column("customer_key", prepared.customer.take(pa.array(identity)))
-        del prepared
+        table = table.append_column("person_id", pa.array(person, pa.int64(), mask=person < 0))
         counts.received += received
-        counts.rejected += received - table.num_rows
-        warehouse.insert_facts(delivery_id, institution_id, duplicates.drop(warehouse.db, table))
+        counts.rejected += received - table.num_rows - prepared.repeats.count
+        del prepared
+        warehouse.insert_facts(delivery_id, institution_id, table)
         counts.new_persons += linked.new_persons
         counts.merged += linked.merged_persons
         counts.touched.update(linked.touched)

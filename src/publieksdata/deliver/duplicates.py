@@ -3,13 +3,18 @@
 Each row gets a 64-bit hash of the fields that tell rows apart (order, ticket, performance,
 buyer, price). Rows with distinct hashes are distinct, so only rows sharing a hash are
 compared field by field. A repeat inside one batch (the usual case:
-an export that repeats a line) is dropped before it is loaded. A repeat of a row from an
-earlier batch is rare; then one exact query over the delivery removes it at the end.
+an export that repeats a line) is dropped before it is loaded, by the thread that prepares
+the batch. A repeat of a row from an earlier batch is rare; then one exact query over the
+delivery removes it at the end. A batch's hashes may include rows later left out (erased
+persons): that can only ask for the exact query, never drop a row.
 Per-ticket exports without a ticket number cannot tell a duplicate from a second ticket:
 there nothing is removed.
 """
 
 from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
 
 import duckdb
 import numpy as np
@@ -54,33 +59,55 @@ class _Seen:
         self._runs.append(run)
 
 
+@dataclass
+class Repeats:
+    """What one batch's own rows say about duplicates (found in the first stage)."""
+
+    keep: np.ndarray | None  # rows to load; None: all of them
+    count: int  # rows that repeat an earlier row of the batch
+    hashes: np.ndarray  # the distinct hashes of the batch's rows
+
+
 class Duplicates:
-    """The duplicates of one delivery, found batch by batch."""
+    """The duplicates of one delivery: within each batch, found by the workers that prepare
+    the batches, and across batches, noted in order as the batches are loaded."""
 
     def __init__(self, profile: MappingProfile) -> None:
         self.active = not (profile.grain == "ticket" and not profile.has("ticket.ticket_number"))
         self.count = 0
         self._seen = _Seen()  # hashes of the rows loaded so far
         self._across = False  # a row shares its hash with a row of an earlier batch
+        self._db = duckdb.connect(config={"temp_directory": ""})  # never writes to disk
+        self._local = threading.local()
 
-    def drop(self, db: duckdb.DuckDBPyConnection, data: pa.Table) -> pa.Table:
-        """The batch without rows that repeat an earlier row of the same batch."""
+    def within(self, data: pa.Table) -> Repeats:
+        """The rows of the batch that repeat an earlier row of the same batch. Safe to call
+        from several threads at once: it keeps no state."""
         if not self.active or data.num_rows == 0:
-            return data
+            return Repeats(None, 0, np.zeros(0, np.uint64))
+        db = self._cursor()
         hashes = np.asarray(db.sql(f"SELECT hash({HASHED}) AS h FROM data").fetchnumpy()["h"])
         values, counts = np.unique(hashes, return_counts=True)
-        if (counts > 1).any():
-            shared = sorted_sets.isin(hashes, values[counts > 1])
-            repeats = with_arrow(
-                db, _LATER_REPEATS.format(rows="data"), data.filter(pa.array(shared))
-            ).fetchnumpy()["source_row"]
-            keep = ~sorted_sets.isin(data["source_row"].to_numpy(), repeats)
-            data, hashes = data.filter(pa.array(keep)), hashes[keep]
-            self.count += len(repeats)
-            values = sorted_sets.unique(hashes)
-        self._across |= self._seen.any_of(values)
-        self._seen.add(values)
-        return data
+        if not (counts > 1).any():
+            return Repeats(None, 0, values)
+        shared = sorted_sets.isin(hashes, values[counts > 1])
+        repeats = with_arrow(
+            db, _LATER_REPEATS.format(rows="data"), data.filter(pa.array(shared))
+        ).fetchnumpy()["source_row"]
+        keep = ~sorted_sets.isin(data["source_row"].to_numpy(), repeats)
+        return Repeats(keep, len(repeats), sorted_sets.unique(hashes[keep]))
+
+    def note(self, repeats: Repeats) -> None:
+        """Count a batch's repeats and remember its hashes; call in the order of loading."""
+        self.count += repeats.count
+        self._across |= self._seen.any_of(repeats.hashes)
+        self._seen.add(repeats.hashes)
+
+    def _cursor(self) -> duckdb.DuckDBPyConnection:
+        cursor = getattr(self._local, "cursor", None)
+        if cursor is None:
+            cursor = self._local.cursor = self._db.cursor()
+        return cursor
 
     def drop_across_batches(self, db: duckdb.DuckDBPyConnection, delivery_id: int) -> None:
         """Remove loaded rows that repeat a row of an earlier batch (exactly compared)."""
