@@ -1,4 +1,5 @@
-"""Strict date parsing: the same answer as Python's own strict parser, value by value."""
+"""Conversion helpers: cell text, strict date parsing (the same answer as Python's own strict
+parser, value by value) and identities."""
 
 from __future__ import annotations
 
@@ -85,3 +86,17 @@ def test_identities_of_many_distinct_values_do_not_overflow() -> None:
             for i in range(4000)]  # fmt: skip
     rows += rows[:50]  # and some identities twice
     _check_identities(rows, [False] * len(rows))
+
+
+_CELLS = st.lists(st.none() | st.text(alphabet=" \t\u00a0ab", max_size=4), max_size=30)
+
+
+@given(_CELLS)
+def test_cell_text_is_trimmed_and_blank_cells_are_null(cells: list[str | None]) -> None:
+    raw = pa.record_batch(
+        {"Naam": pa.array(cells, pa.string()), "__row__": pa.array(range(len(cells)), pa.int64())}
+    )
+    conv = Conversion(raw, MappingProfile("test", {"Naam": "customer.last_name"}), ProblemLog())
+    text = conv.text("customer.last_name")
+    assert text is not None
+    assert text.to_pylist() == [c.strip() or None if c is not None else None for c in cells]

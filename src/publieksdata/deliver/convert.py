@@ -79,7 +79,10 @@ class Conversion:
         if header is None:
             return None
         values = pc.utf8_trim_whitespace(self.raw.column(header))
-        return pc.if_else(pc.equal(values, ""), pa.scalar(None, pa.string()), values)
+        blank = pc.equal(values, "")  # readers already give empty cells as null: this is rare
+        if not pc.any(blank).as_py():
+            return values
+        return pc.if_else(blank, pa.scalar(None, pa.string()), values)
 
     def report(
         self, mask: np.ndarray, code: str, target: str, *, show: pa.Array | None = None,
