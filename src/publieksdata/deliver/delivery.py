@@ -46,7 +46,7 @@ from publieksdata.deliver.problems import CATALOGUE, Problem, ProblemGroup, Prob
 from publieksdata.deliver.readers import ExportReader, file_sha256, open_export
 from publieksdata.errors import PubliekError
 from publieksdata.pseudonymise.keys import DeploymentKey
-from publieksdata.pseudonymise.linkage import link
+from publieksdata.pseudonymise.linkage import Nodes, link, merge_tickets
 from publieksdata.pseudonymise.pseudonyms import Pseudonymiser, digest_sql, encoded
 from publieksdata.standard.text import Language
 from publieksdata.warehouse import summary
@@ -151,7 +151,7 @@ class _Batches:
     rejected: int = 0
     new_persons: int = 0
     merged: int = 0
-    touched: set[int] = field(default_factory=set)  # persons whose visits a merge changed
+    merges: list[tuple[int, int]] = field(default_factory=list)  # (merged away, joined)
 
 
 # The text each linkage key is the pseudonym of: its kind, then the normalised parts.
@@ -217,6 +217,7 @@ class _Prepared:
     table: pa.Table  # accepted rows that repeat no earlier row of the batch
     identity: np.ndarray  # per row, the index of its identity in ``keys``
     keys: dict[str, pa.Array]  # per identity, its linkage keys
+    nodes: Nodes  # the same keys as numbers, for linkage
     repeats: Repeats
     problems: ProblemLog
 
@@ -238,7 +239,8 @@ def _preparer(
         repeats = duplicates.within(table)
         if repeats.keep is not None:
             table, identity = table.filter(pa.array(repeats.keep)), identity[repeats.keep]
-        return _Prepared(batch.num_rows, table, identity, keys, repeats, problems)
+        nodes = Nodes.of_batch(keys)
+        return _Prepared(batch.num_rows, table, identity, keys, nodes, repeats, problems)
 
     return prepare
 
@@ -249,11 +251,13 @@ def _without_erased(erased: np.ndarray, prepared: _Prepared, log: ProblemLog) ->
     log.add_rows("erased-person", None, prepared.table["source_row"].to_numpy()[rows])
     kept = pa.array(np.flatnonzero(~erased))
     renumber = np.cumsum(~erased) - 1
+    keys = {kind: values.take(kept) for kind, values in prepared.keys.items()}
     return _Prepared(
         prepared.received,
         prepared.table.filter(pa.array(~rows)),
         renumber[prepared.identity[~rows]],
-        {kind: values.take(kept) for kind, values in prepared.keys.items()},
+        keys,
+        Nodes.of_batch(keys),
         prepared.repeats,
         prepared.problems,
     )
@@ -279,7 +283,7 @@ def _load_batches(
         if erased.any():
             prepared = _without_erased(erased, prepared, log)
         received, table, identity = prepared.received, prepared.table, prepared.identity
-        linked = link(warehouse.db, prepared.keys)
+        linked = link(warehouse.db, prepared.nodes)
         person = linked.person[identity]
         table = table.append_column("person_id", pa.array(person, pa.int64(), mask=person < 0))
         counts.received += received
@@ -288,7 +292,7 @@ def _load_batches(
         warehouse.insert_facts(delivery_id, institution_id, table)
         counts.new_persons += linked.new_persons
         counts.merged += linked.merged_persons
-        counts.touched.update(linked.touched)
+        counts.merges += linked.merges
         if progress is not None:
             progress(counts.received)
     for bad in reader.bad_rows:
@@ -394,6 +398,7 @@ def deliver_file(
                 duplicates,
                 progress,
             )
+            merge_tickets(warehouse.db, counts.merges)
             duplicates.drop_across_batches(warehouse.db, delivery_id)
             to_confirm = code_productions(warehouse, delivery_id, institution_id)
             chosen_period = period or _period(warehouse, delivery_id)
@@ -402,7 +407,7 @@ def deliver_file(
                 warehouse.withdraw(previous.delivery_id, status="replaced",
                                    replaced_by=delivery_id, refresh=False)  # fmt: skip
             summary.refresh_institutions(warehouse.db, [institution_id])
-            summary.refresh_persons(warehouse.db, counts.touched)
+            summary.refresh_persons(warehouse.db, {p for pair in counts.merges for p in pair})
             file_facts = replace(file_facts, sha256=sha256.result())
             report = _report(
                 institution_id, delivery_id, recognition, counts, duplicates.count, log,

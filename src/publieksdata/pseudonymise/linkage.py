@@ -54,7 +54,7 @@ class Linked:
     person: np.ndarray
     new_persons: int
     merged_persons: int
-    touched: tuple[int, ...] = ()  # persons merged away and the persons they joined
+    merges: tuple[tuple[int, int], ...] = ()  # (person merged away, the person it joined)
 
 
 def _bools(values: pa.Array | pa.ChunkedArray) -> np.ndarray:
@@ -84,15 +84,18 @@ def _per_node(node: np.ndarray, other: np.ndarray, size: int) -> np.ndarray:
 
 
 @dataclass(frozen=True)
-class _Nodes:
-    """The keys of a batch as numbers: one node per distinct key, shared by all kinds."""
+class Nodes:
+    """The keys of a batch as numbers: one node per distinct key, shared by all kinds.
+    Made from the keys alone, so the threads that prepare batches make them."""
 
     keys: pa.Array  # the distinct keys (16-byte blocks); node i is keys[i]
+    high: np.ndarray  # the halves of each key, as ``person_keys`` stores them
+    low: np.ndarray
     of: dict[str, np.ndarray]  # per kind, per row: the node of its key
     valid: dict[str, np.ndarray]  # per kind, per row: whether it has that key
 
     @classmethod
-    def of_batch(cls, keys: dict[str, pa.Array]) -> _Nodes:
+    def of_batch(cls, keys: dict[str, pa.Array]) -> Nodes:
         n = len(keys["email"])
         encoded = pc.dictionary_encode(pa.concat_arrays([_array(keys[k]) for k in KINDS]))
         missing = len(encoded.dictionary)  # the node of a missing key: one past the last
@@ -100,6 +103,7 @@ class _Nodes:
         valid = _bools(pc.is_valid(encoded.indices)).reshape(len(KINDS), n)
         return cls(
             encoded.dictionary,
+            *halves(encoded.dictionary),
             dict(zip(KINDS, nodes, strict=True)),
             dict(zip(KINDS, valid, strict=True)),
         )
@@ -114,7 +118,7 @@ class _Nodes:
         return len(self.keys) + 1
 
 
-def _row_levels(nodes: _Nodes) -> dict[str, np.ndarray]:
+def _row_levels(nodes: Nodes) -> dict[str, np.ndarray]:
     """Per base, the highest level each row has a key for (-1: none)."""
     levels: dict[str, np.ndarray] = {}
     for kind, (base, level) in KINDS.items():
@@ -123,7 +127,7 @@ def _row_levels(nodes: _Nodes) -> dict[str, np.ndarray]:
     return levels
 
 
-def _own_node(nodes: _Nodes, levels: dict[str, np.ndarray], base: str) -> np.ndarray:
+def _own_node(nodes: Nodes, levels: dict[str, np.ndarray], base: str) -> np.ndarray:
     """Per row the node of its key of its own level for ``base`` (-1: none)."""
     own = np.full(len(levels[base]), -1, np.int64)
     for kind, (kind_base, level) in KINDS.items():
@@ -142,13 +146,12 @@ class _Known:
     kind: np.ndarray  # index into KINDS
 
     @classmethod
-    def fetch(cls, db: duckdb.DuckDBPyConnection, nodes: _Nodes) -> _Known:
-        high, low = halves(nodes.keys)
+    def fetch(cls, db: duckdb.DuckDBPyConnection, nodes: Nodes) -> _Known:
         table = _query(
             db,
             "SELECT DISTINCT p.kind, p.person_id, data.node FROM person_keys p "
             "JOIN data USING (key_high, key_low)",
-            pa.table({"key_high": high, "key_low": low, "node": np.arange(nodes.size)}),
+            pa.table({"key_high": nodes.high, "key_low": nodes.low, "node": np.arange(nodes.size)}),
         )
         kind = pc.index_in(table["kind"], value_set=pa.array(list(KINDS)))
         return cls(
@@ -158,7 +161,7 @@ class _Known:
         )
 
 
-def _hubs(nodes: _Nodes, known: _Known) -> np.ndarray:
+def _hubs(nodes: Nodes, known: _Known) -> np.ndarray:
     """Keys that tie too many persons or e-mail addresses together to mean one person."""
     hub = np.zeros(nodes.slots, bool)
     email = nodes.of["email"]
@@ -180,7 +183,7 @@ def _kinds_of(db: duckdb.DuckDBPyConnection, persons: np.ndarray) -> pa.Table:
 
 
 def _known_only_below(
-    nodes: _Nodes, known: _Known, kinds_of: pa.Table, base: str, level: int
+    nodes: Nodes, known: _Known, kinds_of: pa.Table, base: str, level: int
 ) -> np.ndarray:
     """Keys of ``base`` at ``level`` whose only owner has no key of that base above it."""
     higher = [k for k, (b, lv) in KINDS.items() if b == base and lv > level]
@@ -204,11 +207,10 @@ def _one_name_below(
     return np.asarray(_per_node(lower[both], own[both], size) == 1)
 
 
-def link(db: duckdb.DuckDBPyConnection, keys: dict[str, pa.Array]) -> Linked:
+def link(db: duckdb.DuckDBPyConnection, nodes: Nodes) -> Linked:
     """Give every row a person id, reusing, merging or creating persons, and remember the
     keys. Runs inside the delivery's transaction."""
-    n = len(keys["email"])
-    nodes = _Nodes.of_batch(keys)
+    n = len(nodes.valid["email"])
     known = _Known.fetch(db, nodes)
     persons = sorted_sets.unique(known.person)
     hub = _hubs(nodes, known)
@@ -238,36 +240,37 @@ def link(db: duckdb.DuckDBPyConnection, keys: dict[str, pa.Array]) -> Linked:
     size = first_person + len(persons)
     graph = coo_matrix((np.ones(len(src), np.int8), (src, dst)), shape=(size, size))
     _, label = connected_components(graph, directed=False)
-    person_node = {int(p): first_person + i for i, p in enumerate(persons)}
     has_key = np.logical_or.reduce(list(nodes.valid.values()))
-    return _assign(db, nodes, label, has_key, person_node, known)
+    return _assign(db, nodes, label, has_key, persons, label[first_person:], known)
 
 
 def _assign(
     db: duckdb.DuckDBPyConnection,
-    nodes: _Nodes,
+    nodes: Nodes,
     label: np.ndarray,
     has_key: np.ndarray,  # per row: whether it has any key
-    person_node: dict[int, int],
+    persons: np.ndarray,  # the known persons, ascending
+    person_label: np.ndarray,  # the component of each known person
     known: _Known,
 ) -> Linked:
-    """Person ids per component; merge persons a new row shows to be one."""
-    owner_of_label: dict[int, list[int]] = {}
-    for known_person, node in person_node.items():
-        owner_of_label.setdefault(int(label[node]), []).append(known_person)
-    row_labels = label[: len(has_key)]
-    fresh = sorted_sets.difference(row_labels[has_key], np.fromiter(owner_of_label, np.int64))
+    """Person ids per component: the lowest known person in it, else a new one; the other
+    known persons in a component merge into that one."""
+    order = np.argsort(person_label, kind="stable")  # within a component, persons ascending
+    grouped = person_label[order]
+    first = np.flatnonzero(np.r_[True, grouped[1:] != grouped[:-1]][: len(grouped)])
+    owned = grouped[first]
     person_of_label = np.full(int(label.max(initial=0)) + 1, -1, np.int64)
+    person_of_label[owned] = persons[order][first]
+    row_labels = label[: len(has_key)]
+    fresh = sorted_sets.difference(row_labels[has_key], owned)
     person_of_label[fresh] = _new_person_ids(db, len(fresh))
-    merges: list[tuple[int, int]] = []
-    for component, owners in owner_of_label.items():
-        owners.sort()
-        person_of_label[component] = owners[0]
-        merges += [(other, owners[0]) for other in owners[1:]]
-    _merge(db, merges)
+    kept = person_of_label[person_label]
+    merged = kept != persons
+    merges = list(zip(persons[merged].tolist(), kept[merged].tolist(), strict=True))
+    _merge_keys(db, merges)
     person = np.where(has_key, person_of_label[row_labels], -1)
     _remember(db, nodes, person, known, merges)
-    return Linked(person, len(fresh), len(merges), tuple(p for pair in merges for p in pair))
+    return Linked(person, len(fresh), len(merges), tuple(merges))
 
 
 def _new_person_ids(db: duckdb.DuckDBPyConnection, count: int) -> np.ndarray:
@@ -277,23 +280,45 @@ def _new_person_ids(db: duckdb.DuckDBPyConnection, count: int) -> np.ndarray:
     return np.asarray(db.execute(sql).fetchnumpy()["id"], np.int64)
 
 
-def _merge(db: duckdb.DuckDBPyConnection, merges: list[tuple[int, int]]) -> None:
-    """Fold each merged person into the one kept, in one pass over each table."""
-    if not merges:
-        return
-    old, keep = zip(*merges, strict=True)
-    mapping = pa.table({"old": pa.array(old, pa.int64()), "keep": pa.array(keep, pa.int64())})
-    for table in ("tickets", "person_keys"):
+def _merge_keys(db: duckdb.DuckDBPyConnection, merges: list[tuple[int, int]]) -> None:
+    """Fold each merged person's keys into the person kept, in one pass over the keys."""
+    if merges:
         with_arrow(
             db,
-            f"UPDATE {table} SET person_id = m.keep FROM data m WHERE {table}.person_id = m.old",
-            mapping,
+            "UPDATE person_keys SET person_id = m.keep FROM data m "
+            "WHERE person_keys.person_id = m.old",
+            _mapping(merges),
         )
+
+
+def merge_tickets(db: duckdb.DuckDBPyConnection, merges: list[tuple[int, int]]) -> None:
+    """Give the tickets of persons merged away the person they joined, for all the merges
+    of a delivery in the order they were made (one pass over the tickets, not one per
+    batch: nothing reads a ticket's person while the delivery links)."""
+    final: dict[int, int] = {}
+    for old, keep in merges:
+        final[old] = keep
+    for old in final:  # a person kept by one merge may be merged away by a later one
+        keep = final[old]
+        while keep in final:  # ends: a person always joins a lower one
+            keep = final[keep]
+        final[old] = keep
+    if final:
+        with_arrow(
+            db,
+            "UPDATE tickets SET person_id = m.keep FROM data m WHERE tickets.person_id = m.old",
+            _mapping(list(final.items())),
+        )
+
+
+def _mapping(merges: list[tuple[int, int]]) -> pa.Table:
+    old, keep = zip(*merges, strict=True)
+    return pa.table({"old": pa.array(old, pa.int64()), "keep": pa.array(keep, pa.int64())})
 
 
 def _remember(
     db: duckdb.DuckDBPyConnection,
-    nodes: _Nodes,
+    nodes: Nodes,
     person: np.ndarray,
     known: _Known,
     merges: list[tuple[int, int]],
@@ -316,7 +341,6 @@ def _remember(
     pairs = sorted_sets.difference(np.concatenate(found), known.node * width + stored)
     node = pairs // width
     kinds = pa.DictionaryArray.from_arrays(pa.array(kind_of[node]), pa.array(list(KINDS)))
-    high, low = halves(nodes.keys.take(pa.array(node)))
-    new = pa.table({"key_high": high, "key_low": low, "kind": kinds,
+    new = pa.table({"key_high": nodes.high[node], "key_low": nodes.low[node], "kind": kinds,
                     "person_id": pa.array(pairs % width)})  # fmt: skip
     with_arrow(db, "INSERT INTO person_keys BY NAME SELECT * FROM data", new)
