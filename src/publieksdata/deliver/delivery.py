@@ -46,7 +46,7 @@ from publieksdata.deliver.problems import CATALOGUE, Problem, ProblemGroup, Prob
 from publieksdata.deliver.readers import ExportReader, file_sha256, open_export
 from publieksdata.errors import PubliekError
 from publieksdata.pseudonymise.keys import DeploymentKey
-from publieksdata.pseudonymise.linkage import Nodes, link, merge_tickets
+from publieksdata.pseudonymise.linkage import Nodes, PersonKinds, link, merge_tickets
 from publieksdata.pseudonymise.pseudonyms import Pseudonymiser, digest_sql, encoded
 from publieksdata.standard.text import Language
 from publieksdata.warehouse import summary
@@ -276,6 +276,7 @@ def _load_batches(
     progress: Progress | None,
 ) -> _Batches:
     counts = _Batches()
+    kinds = PersonKinds(warehouse.db)
     for prepared in prefetched(iter(batches), _preparer(profile, pseudonyms, duplicates)):
         log.extend(prepared.problems)
         duplicates.note(prepared.repeats)
@@ -283,7 +284,7 @@ def _load_batches(
         if erased.any():
             prepared = _without_erased(erased, prepared, log)
         received, table, identity = prepared.received, prepared.table, prepared.identity
-        linked = link(warehouse.db, prepared.nodes)
+        linked = link(warehouse.db, prepared.nodes, kinds)
         person = linked.person[identity]
         table = table.append_column("person_id", pa.array(person, pa.int64(), mask=person < 0))
         counts.received += received

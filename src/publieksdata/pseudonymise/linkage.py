@@ -139,7 +139,8 @@ def _own_node(nodes: Nodes, levels: dict[str, np.ndarray], base: str) -> np.ndar
 
 @dataclass(frozen=True)
 class _Known:
-    """The stored (key, person) pairs of this batch's keys, by node."""
+    """The stored (key, person) pairs of this batch's keys, by node (a pair may come twice
+    after a merge: everything here treats them as a set)."""
 
     node: np.ndarray
     person: np.ndarray
@@ -149,7 +150,7 @@ class _Known:
     def fetch(cls, db: duckdb.DuckDBPyConnection, nodes: Nodes) -> _Known:
         table = _query(
             db,
-            "SELECT DISTINCT p.kind, p.person_id, data.node FROM person_keys p "
+            "SELECT p.kind, p.person_id, data.node FROM person_keys p "
             "JOIN data USING (key_high, key_low)",
             pa.table({"key_high": nodes.high, "key_low": nodes.low, "node": np.arange(nodes.size)}),
         )
@@ -171,19 +172,51 @@ def _hubs(nodes: Nodes, known: _Known) -> np.ndarray:
     return hub | (_per_node(known.node, known.person, nodes.slots) > FAN_OUT_CAP)
 
 
-def _kinds_of(db: duckdb.DuckDBPyConnection, persons: np.ndarray) -> pa.Table:
-    """Every kind of key each of these known persons has (one pass over ``person_keys``)."""
-    if len(persons) == 0:
-        return pa.table({"person_id": pa.array([], pa.int64()), "kind": pa.array([], pa.string())})
-    return _query(
-        db,
-        "SELECT DISTINCT p.person_id, p.kind FROM person_keys p SEMI JOIN data USING (person_id)",
-        pa.table({"person_id": pa.array(persons, pa.int64())}),
-    )
+class PersonKinds:
+    """Which kinds of key each person has, as one bit per kind, kept for one delivery:
+    read from ``person_keys`` once, then kept up to date as batches add keys and merge
+    persons, so no batch has to read all of ``person_keys`` again to know it."""
+
+    def __init__(self, db: duckdb.DuckDBPyConnection) -> None:
+        codes = ", ".join(f"'{kind}'" for kind in KINDS)
+        stored = db.execute(
+            "SELECT person_id, bit_or((1::USMALLINT) << (list_position("
+            f"[{codes}], kind) - 1)::USMALLINT) AS bits FROM person_keys GROUP BY person_id"
+        ).fetchnumpy()
+        persons = np.asarray(stored["person_id"], np.int64)
+        self._bits = np.zeros(int(persons.max(initial=0)) + 1, np.uint16)
+        self._bits[persons] = np.asarray(stored["bits"], np.uint16)
+
+    def of(self, persons: np.ndarray) -> np.ndarray:
+        """The bits of these persons (0 for a person not known yet)."""
+        inside = persons < len(self._bits)
+        return np.where(inside, self._bits[np.where(inside, persons, 0)], 0).astype(np.uint16)
+
+    def add(self, persons: np.ndarray, kinds: np.ndarray) -> None:
+        """These persons now have keys of these kinds (indices into KINDS)."""
+        self._grow(int(persons.max(initial=0)))
+        np.bitwise_or.at(self._bits, persons, (np.uint16(1) << kinds.astype(np.uint16)))
+
+    def merge(self, merges: list[tuple[int, int]]) -> None:
+        """Each person merged away gives its kinds to the person it joined."""
+        for old, keep in merges:
+            self._grow(max(old, keep))
+            self._bits[keep] |= self._bits[old]
+            self._bits[old] = 0
+
+    def _grow(self, person: int) -> None:
+        if person >= len(self._bits):
+            bigger = np.zeros(max(person + 1, 2 * len(self._bits)), np.uint16)
+            bigger[: len(self._bits)] = self._bits
+            self._bits = bigger
+
+
+def _bits(kinds: list[str]) -> np.uint16:
+    return np.uint16(sum(1 << list(KINDS).index(kind) for kind in kinds))
 
 
 def _known_only_below(
-    nodes: Nodes, known: _Known, kinds_of: pa.Table, base: str, level: int
+    nodes: Nodes, known: _Known, known_kinds: np.ndarray, base: str, level: int
 ) -> np.ndarray:
     """Keys of ``base`` at ``level`` whose only owner has no key of that base above it."""
     higher = [k for k, (b, lv) in KINDS.items() if b == base and lv > level]
@@ -193,8 +226,7 @@ def _known_only_below(
         return found
     mine = sorted_sets.isin(known.kind, kinds)
     single = _per_node(known.node[mine], known.person[mine], nodes.slots) == 1
-    named = kinds_of.filter(pc.is_in(kinds_of["kind"], value_set=pa.array(higher)))
-    unnamed = mine & ~sorted_sets.isin(known.person, named["person_id"].to_numpy())
+    unnamed = mine & ((known_kinds & _bits(higher)) == 0)
     found[known.node[unnamed]] = True
     return np.asarray(found & single)
 
@@ -207,14 +239,14 @@ def _one_name_below(
     return np.asarray(_per_node(lower[both], own[both], size) == 1)
 
 
-def link(db: duckdb.DuckDBPyConnection, nodes: Nodes) -> Linked:
+def link(db: duckdb.DuckDBPyConnection, nodes: Nodes, kinds: PersonKinds) -> Linked:
     """Give every row a person id, reusing, merging or creating persons, and remember the
     keys. Runs inside the delivery's transaction."""
     n = len(nodes.valid["email"])
     known = _Known.fetch(db, nodes)
     persons = sorted_sets.unique(known.person)
     hub = _hubs(nodes, known)
-    kinds_of = _kinds_of(db, persons)
+    known_kinds = kinds.of(known.person)  # per stored pair, the kinds its person has
     levels = _row_levels(nodes)
     own = {base: _own_node(nodes, levels, base) for base in levels}
     first_person = n + nodes.size  # nodes: rows, then keys, then known persons
@@ -224,7 +256,7 @@ def link(db: duckdb.DuckDBPyConnection, nodes: Nodes) -> Linked:
         usable = nodes.valid[kind] & ~hub[node]
         above = levels[base] > level
         if above.any():
-            reach = _known_only_below(nodes, known, kinds_of, base, level)
+            reach = _known_only_below(nodes, known, known_kinds, base, level)
             alone = _one_name_below(node, nodes.valid[kind], own[base], nodes.slots)
             usable &= ~above | (reach[node] & alone[node])
         sources.append(np.flatnonzero(usable))
@@ -241,7 +273,7 @@ def link(db: duckdb.DuckDBPyConnection, nodes: Nodes) -> Linked:
     graph = coo_matrix((np.ones(len(src), np.int8), (src, dst)), shape=(size, size))
     _, label = connected_components(graph, directed=False)
     has_key = np.logical_or.reduce(list(nodes.valid.values()))
-    return _assign(db, nodes, label, has_key, persons, label[first_person:], known)
+    return _assign(db, nodes, label, has_key, persons, label[first_person:], known, kinds)
 
 
 def _assign(
@@ -252,6 +284,7 @@ def _assign(
     persons: np.ndarray,  # the known persons, ascending
     person_label: np.ndarray,  # the component of each known person
     known: _Known,
+    kinds: PersonKinds,
 ) -> Linked:
     """Person ids per component: the lowest known person in it, else a new one; the other
     known persons in a component merge into that one."""
@@ -268,8 +301,9 @@ def _assign(
     merged = kept != persons
     merges = list(zip(persons[merged].tolist(), kept[merged].tolist(), strict=True))
     _merge_keys(db, merges)
+    kinds.merge(merges)
     person = np.where(has_key, person_of_label[row_labels], -1)
-    _remember(db, nodes, person, known, merges)
+    _remember(db, nodes, person, known, merges, kinds)
     return Linked(person, len(fresh), len(merges), tuple(merges))
 
 
@@ -322,10 +356,11 @@ def _remember(
     person: np.ndarray,
     known: _Known,
     merges: list[tuple[int, int]],
+    kinds: PersonKinds,
 ) -> None:
-    """Store each (key, person) pair not known yet. ``known`` holds every stored pair of
-    these keys (before ``merges``), so the pairs are told apart by number, and the warehouse
-    need not be searched again."""
+    """Store each (key, person) pair not known yet, and note its kind in ``kinds``.
+    ``known`` holds every stored pair of these keys (before ``merges``), so the pairs are
+    told apart by number, and the warehouse need not be searched again."""
     stored = known.person
     if merges:
         old, kept = (np.array(side, np.int64) for side in zip(*sorted(merges), strict=True))
@@ -340,7 +375,8 @@ def _remember(
         found.append(nodes.of[kind][mine] * width + person[mine])
     pairs = sorted_sets.difference(np.concatenate(found), known.node * width + stored)
     node = pairs // width
-    kinds = pa.DictionaryArray.from_arrays(pa.array(kind_of[node]), pa.array(list(KINDS)))
-    new = pa.table({"key_high": nodes.high[node], "key_low": nodes.low[node], "kind": kinds,
+    kinds.add(pairs % width, kind_of[node])
+    kind_names = pa.DictionaryArray.from_arrays(pa.array(kind_of[node]), pa.array(list(KINDS)))
+    new = pa.table({"key_high": nodes.high[node], "key_low": nodes.low[node], "kind": kind_names,
                     "person_id": pa.array(pairs % width)})  # fmt: skip
     with_arrow(db, "INSERT INTO person_keys BY NAME SELECT * FROM data", new)
