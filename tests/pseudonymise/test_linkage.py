@@ -1,16 +1,20 @@
 """Merges of persons reach every ticket, also when a person kept by one merge is merged away
-by a later one."""
+by a later one; the kinds of key per person kept in memory stay equal to the stored ones."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import duckdb
+import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from publieksdata.deliver.delivery import deliver_file
 from publieksdata.pseudonymise.keys import DeploymentKey
-from publieksdata.pseudonymise.linkage import merge_tickets
+from publieksdata.pseudonymise.linkage import KINDS, PersonKinds, merge_tickets
 from publieksdata.synth.generator import SectorSummary
 from publieksdata.warehouse.store import Warehouse
 
@@ -69,3 +73,40 @@ def test_persons_merged_in_later_batches_leave_no_ticket_behind(
                 "WHERE person_id NOT IN (SELECT person_id FROM person_keys)"
             )
             assert stale == 0, table
+
+
+_KIND = st.integers(0, len(KINDS) - 1)
+_STEPS = st.lists(
+    st.one_of(
+        st.tuples(st.just("add"), st.lists(st.tuples(st.integers(1, 40), _KIND), max_size=8)),
+        st.tuples(st.just("merge"), st.tuples(st.integers(1, 40), st.integers(1, 40))),
+    ),
+    max_size=25,
+)
+
+
+@settings(max_examples=40, deadline=None)
+@given(stored=st.lists(st.tuples(st.integers(1, 20), _KIND), max_size=30), steps=_STEPS)
+def test_person_kinds_kept_up_to_date_equal_reading_them_again(
+    stored: list[tuple[int, int]], steps: list[tuple[str, Any]]
+) -> None:
+    """Adding keys and merging persons in memory gives what reading person_keys again gives."""
+    db = duckdb.connect()
+    db.execute("CREATE TABLE person_keys (kind VARCHAR, person_id BIGINT)")
+    names = list(KINDS)
+
+    def insert(pairs: list[tuple[int, int]]) -> None:
+        for person, kind in pairs:
+            db.execute("INSERT INTO person_keys VALUES (?, ?)", [names[kind], person])
+
+    insert(stored)
+    kinds = PersonKinds(db)
+    for step, value in steps:
+        if step == "add":
+            insert(value)
+            kinds.add(np.array([p for p, _ in value], np.int64), np.array([k for _, k in value]))
+        elif value[0] != value[1]:
+            db.execute("UPDATE person_keys SET person_id = ? WHERE person_id = ?", value[::-1])
+            kinds.merge([value])
+    persons = np.arange(0, 45)
+    assert kinds.of(persons).tolist() == PersonKinds(db).of(persons).tolist()
