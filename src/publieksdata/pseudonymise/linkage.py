@@ -91,6 +91,7 @@ class Nodes:
     keys: pa.Array  # the distinct keys (16-byte blocks); node i is keys[i]
     high: np.ndarray  # the halves of each key, as ``person_keys`` stores them
     low: np.ndarray
+    kind: np.ndarray  # per node, its kind (index into KINDS): a key's text names its kind
     of: dict[str, np.ndarray]  # per kind, per row: the node of its key
     valid: dict[str, np.ndarray]  # per kind, per row: whether it has that key
 
@@ -101,9 +102,13 @@ class Nodes:
         missing = len(encoded.dictionary)  # the node of a missing key: one past the last
         nodes = np.asarray(encoded.indices.fill_null(missing), np.int64).reshape(len(KINDS), n)
         valid = _bools(pc.is_valid(encoded.indices)).reshape(len(KINDS), n)
+        kind = np.zeros(missing + 1, np.int8)
+        for index in range(len(KINDS)):
+            kind[nodes[index][valid[index]]] = index
         return cls(
             encoded.dictionary,
             *halves(encoded.dictionary),
+            kind[:missing],
             dict(zip(KINDS, nodes, strict=True)),
             dict(zip(KINDS, valid, strict=True)),
         )
@@ -150,16 +155,12 @@ class _Known:
     def fetch(cls, db: duckdb.DuckDBPyConnection, nodes: Nodes) -> _Known:
         table = _query(
             db,
-            "SELECT p.kind, p.person_id, data.node FROM person_keys p "
-            "JOIN data USING (key_high, key_low)",
+            "SELECT p.person_id, data.node FROM person_keys p JOIN data USING (key_high, key_low)",
             pa.table({"key_high": nodes.high, "key_low": nodes.low, "node": np.arange(nodes.size)}),
         )
-        kind = pc.index_in(table["kind"], value_set=pa.array(list(KINDS)))
-        return cls(
-            np.asarray(table["node"].to_numpy(), np.int64),
-            np.asarray(table["person_id"].to_numpy(), np.int64),
-            np.asarray(kind.to_numpy(zero_copy_only=False), np.int64),
-        )
+        node = np.asarray(table["node"].to_numpy(), np.int64)
+        person = np.asarray(table["person_id"].to_numpy(), np.int64)
+        return cls(node, person, nodes.kind[node].astype(np.int64))
 
 
 def _hubs(nodes: Nodes, known: _Known) -> np.ndarray:
@@ -367,16 +368,14 @@ def _remember(
         position = np.searchsorted(old, stored).clip(0, len(old) - 1)
         stored = np.where(old[position] == stored, kept[position], stored)
     width = np.int64(max(int(person.max(initial=0)), int(stored.max(initial=0))) + 1)
-    kind_of = np.zeros(nodes.slots, np.int8)
     found = []
-    for index, kind in enumerate(KINDS):
+    for kind in KINDS:
         mine = nodes.valid[kind] & (person > -1)
-        kind_of[nodes.of[kind][mine]] = index
         found.append(nodes.of[kind][mine] * width + person[mine])
     pairs = sorted_sets.difference(np.concatenate(found), known.node * width + stored)
     node = pairs // width
-    kinds.add(pairs % width, kind_of[node])
-    kind_names = pa.DictionaryArray.from_arrays(pa.array(kind_of[node]), pa.array(list(KINDS)))
+    kinds.add(pairs % width, nodes.kind[node])
+    kind_names = pa.DictionaryArray.from_arrays(pa.array(nodes.kind[node]), pa.array(list(KINDS)))
     new = pa.table({"key_high": nodes.high[node], "key_low": nodes.low[node], "kind": kind_names,
                     "person_id": pa.array(pairs % width)})  # fmt: skip
     with_arrow(db, "INSERT INTO person_keys BY NAME SELECT * FROM data", new)
