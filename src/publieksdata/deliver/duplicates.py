@@ -37,14 +37,26 @@ _LATER_REPEATS = (
 class _Seen:
     """A growing set of hashes as a few sorted runs, merged like the digits of a binary
     counter: adding a batch and searching it cost little however long the delivery is
-    (one sorted array, merged again at every batch, made ten million rows crawl)."""
+    (one sorted array, merged again at every batch, made ten million rows crawl). A bit per
+    value of a hash's top bits answers most searches without touching the runs."""
+
+    _TOP_BITS = 27  # 2**27 bits, 16 MB: at ten million hashes 7 % of new ones are searched
 
     def __init__(self) -> None:
         self._runs: list[np.ndarray] = []  # sorted; each at least twice as long as the next
+        self._bits = np.zeros(1 << (self._TOP_BITS - 3), np.uint8)
+
+    def _slots(self, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        top = np.asarray(values, np.uint64) >> np.uint64(64 - self._TOP_BITS)
+        return top >> np.uint64(3), np.uint8(1) << (top & np.uint64(7)).astype(np.uint8)
 
     def any_of(self, values: np.ndarray) -> bool:
         """Whether any of these values was added before."""
+        byte, bit = self._slots(values)
+        values = values[(self._bits[byte] & bit) != 0]
         for run in self._runs:
+            if not len(values):
+                return False
             position = np.searchsorted(run, values).clip(0, len(run) - 1)
             if (run[position] == values).any():
                 return True
@@ -53,6 +65,8 @@ class _Seen:
     def add(self, values: np.ndarray) -> None:
         if len(values) == 0:
             return
+        byte, bit = self._slots(values)
+        np.bitwise_or.at(self._bits, byte, bit)
         run = np.sort(values)
         while self._runs and len(self._runs[-1]) <= 2 * len(run):
             run = np.sort(np.concatenate([self._runs.pop(), run]), kind="stable")
