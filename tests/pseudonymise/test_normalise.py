@@ -26,6 +26,7 @@ from publieksdata.pseudonymise.normalise import (
     house_number_addition,
     name,
     name_key,
+    name_keys,
     pc4,
     phone,
     postcode,
@@ -780,6 +781,33 @@ def test_name_key_is_an_initial_and_letters(first: str, infix: str, last: str) -
         assert len(initial) == 1
         assert rest
         assert name(rest) == rest  # no spaces, no punctuation, folded
+
+
+_NAME_PART = st.one_of(
+    st.none(),
+    st.text(alphabet="aeBdJ.,-' \u00e9\u2019", max_size=10),
+    st.lists(st.sampled_from([*FIRST, *INFIX, *LAST, "J.", "Dhr.", "de heer", "T", "'t", ","]),
+             max_size=4).map(" ".join),
+)  # fmt: skip
+
+
+@given(st.lists(st.tuples(_NAME_PART, _NAME_PART, _NAME_PART), max_size=30))
+def test_name_keys_of_columns_equal_name_key_row_by_row(
+    rows: list[tuple[str | None, str | None, str | None]],
+) -> None:
+    rows = [*rows, *_NAME_ROWS]
+    columns = [pa.array([row[i] for row in rows], pa.string()) for i in range(3)]
+    assert name_keys(*columns).to_pylist() == [name_key(*row) for row in rows]
+
+
+_NAME_ROWS = [
+    ("Jan van", "de", "Berg"),  # the tussenvoegsel column wins over one after the first name
+    ("Jan van der", None, "Berg"),
+    ("Jan", "van der", "van der Berg"),
+    ("J.", None, "Berg, van der"),
+    ("Dhr. Jan", "", "Berg"),
+    ("Dhr.", "van", "Berg"),
+]
 
 
 # ---------------------------------------------------------------------------------------

@@ -314,11 +314,7 @@ def customer_identifiers(conv: Conversion) -> None:
     _warn_unusable(conv, "customer.postcode", postcode_raw, postcode, "bad-postcode")
     first, infix, last = _names(conv)
     number, addition = _house(conv)
-    # Names repeat over a customer's rows: key each distinct (first, infix, last) once.
-    triple = pc.binary_join_element_wise(
-        *(pc.fill_null(part, "") for part in (first, infix, last)), _SEPARATOR
-    )
-    name_key = normalise.apply(_name_key, triple)
+    name_key = normalise.name_keys(first, infix, last)
     initial = pc.utf8_slice_codeunits(name_key, 0, 1)
     surname = pc.utf8_slice_codeunits(name_key, 2, 200)
     address = pc.binary_join_element_wise(
@@ -342,11 +338,6 @@ def customer_identifiers(conv: Conversion) -> None:
 def _production_key(joined: str) -> str | None:
     title, producer = joined.split(_SEPARATOR)
     return production_key(title, producer or None) if title.strip() else None
-
-
-def _name_key(joined: str) -> str | None:
-    first, infix, last = (part or None for part in joined.split(_SEPARATOR))
-    return normalise.name_key(first, infix, last)
 
 
 def _first_name(value: str) -> str | None:

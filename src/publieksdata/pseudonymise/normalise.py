@@ -564,6 +564,51 @@ def apply_split(
     )
 
 
+def name_keys(first: Any, infix: Any, last: Any) -> pa.Array:
+    """:func:`name_key` for whole columns (nulls where it gives None).
+
+    Name parts repeat far more than whole names, so each distinct first name, tussenvoegsel
+    and last name is read once; only putting a tussenvoegsel before a last name is done per
+    distinct pair. The tests check it gives what :func:`name_key` gives, row by row.
+    """
+    initial, first_infix = apply_split(_first_name_parts, first)
+    infix_words = apply(_infix_words, infix)
+    last_words = apply(_last_name_words, last)
+    infix_used = pc.coalesce(infix_words, first_infix)
+    pairs = pc.binary_join_element_wise(pc.fill_null(infix_used, ""), last_words, "|")
+    return pc.binary_join_element_wise(initial, apply(_infix_before_last, pairs), "|")
+
+
+def _first_name_parts(value: str | None) -> tuple[str | None, str | None]:
+    """The initial of a first name, and a tussenvoegsel written after it ('Jan van der')."""
+    tokens = _strip_titles(_tokens(value), keep_one=False) if isinstance(value, str) else []
+    if not tokens:
+        return None, None
+    run = _trailing_infix(tokens)
+    return tokens[0].word[0], _words(tokens[-run:]) if run else None
+
+
+def _infix_words(value: str) -> str | None:
+    return _words(_tokens(value))
+
+
+def _last_name_words(value: str) -> str | None:
+    return _words(_last_name_tokens(value))
+
+
+def _words(tokens: Sequence[_Token]) -> str | None:
+    """The words of name tokens, one space apart ('jansen de' holds two)."""
+    return " ".join(" ".join(t.word for t in tokens).split()) or None
+
+
+def _infix_before_last(pair: str) -> str:
+    """'van der|berg' → 'vanderberg'; 'van der|van der berg' → 'vanderberg' (words only)."""
+    infix, last = (part.split() for part in pair.split("|"))
+    if last[: len(infix)] != infix:
+        last = infix + last
+    return "".join(last)
+
+
 def emails(values: Any) -> pa.Array:
     """:func:`email` for a whole column: the common plain ASCII address in Arrow, the rest
     (quoted names, ``mailto:``, Unicode, anything unusual) value by value in Python.
