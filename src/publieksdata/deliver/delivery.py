@@ -235,7 +235,9 @@ def _preparer(
         del conv  # the raw batch and its identifiers go here
         keys, customer = pseudonyms.keys(identifiers)
         del identifiers
-        table = table.append_column("customer_key", customer.take(pa.array(identity)))
+        table = table.append_column(
+            "customer_key", pa.DictionaryArray.from_arrays(pa.array(identity, pa.int32()), customer)
+        )
         repeats = duplicates.within(table)
         if repeats.keep is not None:
             table, identity = table.filter(pa.array(repeats.keep)), identity[repeats.keep]
