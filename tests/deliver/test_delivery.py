@@ -305,3 +305,28 @@ def test_the_batch_size_does_not_change_what_is_loaded(
             ).fetchall()
         loaded.append((report.received, report.loaded, report.rejected, report.duplicates, rows))
     assert loaded[0] == loaded[1]
+
+
+def test_control_characters_in_names_and_titles_are_loaded_like_any_text(
+    sector: SectorSummary, key: DeploymentKey, tmp_path: Path
+) -> None:
+    """A unit separator (0x1F) in a title or a name is text like any other: the file loads
+    as it would without it (keys used to be joined with that very character)."""
+    export = next(e for e in sector.exports if e["layout"] == "kassa_nl")
+    header, *lines = (sector.folder / export["file"]).read_text("utf-8-sig").splitlines()
+    names = header.split(";")
+    for row, column in ((0, "Voorstelling"), (1, "Achternaam"), (2, "Voornaam")):
+        cells = lines[row].split(";")
+        cells[names.index(column)] += "\x1fx"
+        lines[row] = ";".join(cells)
+    path = tmp_path / "controls.csv"
+    path.write_text("\n".join([header, *lines]) + "\n", "utf-8")
+    counts = []
+    for file in (sector.folder / export["file"], path):
+        with Warehouse(tmp_path / f"{file.stem}.duckdb", key.fingerprint) as warehouse:
+            report = deliver_file(file, export["institution_id"], warehouse, key)
+            counts.append((report.received, report.loaded, report.rejected, report.duplicates))
+            titles = {r[0] for r in warehouse.db.execute(
+                "SELECT title FROM productions").fetchall()}  # fmt: skip
+    assert counts[0] == counts[1]
+    assert lines[0].split(";")[names.index("Voorstelling")] in titles

@@ -20,6 +20,7 @@ from publieksdata.pseudonymise.normalise import (
     NORMALISATION_VERSION,
     address_line,
     apply,
+    apply_rows,
     apply_split,
     email,
     house_number,
@@ -781,6 +782,21 @@ def test_name_key_is_an_initial_and_letters(first: str, infix: str, last: str) -
         assert len(initial) == 1
         assert rest
         assert name(rest) == rest  # no spaces, no punctuation, folded
+
+
+@given(st.lists(st.tuples(st.none() | st.text(max_size=3), st.none() | st.text(max_size=3))))
+def test_apply_rows_calls_the_function_once_per_distinct_combination(
+    rows: list[tuple[str | None, str | None]],
+) -> None:
+    calls: list[tuple[str | None, str | None]] = []
+
+    def joined(a: str | None, b: str | None) -> str:
+        calls.append((a, b))
+        return f"{a!r}/{b!r}"
+
+    columns = [pa.array([row[i] for row in rows], pa.string()) for i in range(2)]
+    assert apply_rows(joined, *columns).to_pylist() == [f"{a!r}/{b!r}" for a, b in rows]
+    assert sorted(calls, key=repr) == sorted(set(rows), key=repr)
 
 
 _NAME_PART = st.one_of(

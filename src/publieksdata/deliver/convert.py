@@ -50,7 +50,6 @@ FACT_SCHEMA = pa.schema(
     ]
 )
 # Normalised identifiers: only ever in memory, pseudonymised at once.
-_SEPARATOR = "\x1f"  # joins parts of a key; never in an export's text
 IDENTIFIERS = ("customer_id", "email", "phone", "first", "initial", "address")
 
 
@@ -174,10 +173,9 @@ def performance_fields(conv: Conversion) -> None:
     for column, target in (("producer", "production.producer"), ("venue", "venue.name")):
         values = conv.text(target)
         conv.columns[column] = values if values is not None else pa.nulls(conv.n, pa.string())
-    named = pc.binary_join_element_wise(
-        conv.columns["production_title"], pc.fill_null(conv.columns["producer"], ""), _SEPARATOR
+    conv.columns["production_key"] = normalise.apply_rows(
+        _production_key, conv.columns["production_title"], conv.columns["producer"]
     )
-    conv.columns["production_key"] = normalise.apply(_production_key, named)
     start, target, fmt = conv.text("performance.starts_at"), "performance.starts_at", ""
     if start is not None:
         fmt = profile.datetime_format
@@ -335,9 +333,8 @@ def customer_identifiers(conv: Conversion) -> None:
     conv.report(nothing & ~conv.rejected, "no-identifier", "customer.email")
 
 
-def _production_key(joined: str) -> str | None:
-    title, producer = joined.split(_SEPARATOR)
-    return production_key(title, producer or None) if title.strip() else None
+def _production_key(title: str | None, producer: str | None) -> str | None:
+    return production_key(title, producer) if title is not None and title.strip() else None
 
 
 def _first_name(value: str) -> str | None:
@@ -431,17 +428,9 @@ def accepted_identities(conv: Conversion) -> tuple[np.ndarray, dict[str, pa.Arra
     cuts the work of pseudonymisation and linkage several times. Returns per accepted row
     the index of its identity, and the identifiers of each identity.
     """
-    accepted = np.flatnonzero(~conv.rejected)
-    combined, bound = np.zeros(len(accepted), np.int64), 1  # every value below ``bound``
-    for values in conv.identifiers.values():
-        encoded = pc.dictionary_encode(values)
-        code = np.asarray(encoded.indices.fill_null(-1), np.int64)[accepted] + 1
-        width = len(encoded.dictionary) + 1
-        if bound * width >= 2**63:  # number the combinations so far, so nothing overflows
-            _, combined = np.unique(combined, return_inverse=True)
-            bound = int(combined.max(initial=0)) + 1
-        combined, bound = combined * width + code, bound * width
-    _, first, identity = np.unique(combined, return_index=True, return_inverse=True)
-    taken = pa.array(accepted[first])
+    first, identity = normalise.distinct_rows(
+        list(conv.identifiers.values()), np.flatnonzero(~conv.rejected)
+    )
+    taken = pa.array(first)
     distinct = {kind: values.take(taken) for kind, values in conv.identifiers.items()}
-    return identity.ravel(), distinct
+    return identity, distinct

@@ -16,6 +16,7 @@ import unicodedata
 from collections.abc import Callable, Sequence
 from typing import Any, NamedTuple
 
+import numpy as np
 import phonenumbers
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -550,6 +551,36 @@ def apply(fn: Callable[[str], str | None], values: Any) -> pa.Array:
     encoded = _dictionary_encode(values)
     mapped = pa.array([fn(v) for v in encoded.dictionary.to_pylist()], pa.string())
     return mapped.take(encoded.indices)
+
+
+def distinct_rows(columns: Sequence[Any], rows: Any = None) -> tuple[Any, Any]:
+    """Rows with equal values (or nulls) in every column are one combination: returns the
+    first row of each combination and, per row, its combination. ``rows`` (indices) limits
+    this to those rows; the first rows are then among them."""
+    n = len(columns[0]) if rows is None else len(rows)
+    combined, bound = np.zeros(n, np.int64), 1  # every value below ``bound``
+    for values in columns:
+        encoded = _dictionary_encode(values)
+        code = np.asarray(encoded.indices.fill_null(-1), np.int64)
+        code = (code if rows is None else code[rows]) + 1
+        width = len(encoded.dictionary) + 1
+        if bound * width >= 2**63:  # number the combinations so far, so nothing overflows
+            _, combined = np.unique(combined, return_inverse=True)
+            bound = int(combined.max(initial=0)) + 1
+        combined, bound = combined * width + code, bound * width
+    _, first, group = np.unique(combined, return_index=True, return_inverse=True)
+    return (first if rows is None else np.asarray(rows)[first]), group.ravel()
+
+
+def apply_rows(fn: Callable[..., str | None], *columns: Any) -> pa.Array:
+    """``fn`` of the values of several string columns (None for null), called once per
+    distinct combination of values."""
+    first, group = distinct_rows(columns)
+    taken = pa.array(first, pa.int64())
+    parts = [values.take(taken).to_pylist() for values in columns]
+    return pa.array([fn(*row) for row in zip(*parts, strict=True)], pa.string()).take(
+        pa.array(group)
+    )
 
 
 def apply_split(
