@@ -181,8 +181,8 @@ class PersonKinds:
     def __init__(self, db: duckdb.DuckDBPyConnection) -> None:
         codes = ", ".join(f"'{kind}'" for kind in KINDS)
         stored = db.execute(
-            "SELECT person_id, bit_or((1::USMALLINT) << (list_position("
-            f"[{codes}], kind) - 1)::USMALLINT) AS bits FROM person_keys GROUP BY person_id"
+            "SELECT person_id, coalesce(bit_or((1::USMALLINT) << (list_position("
+            f"[{codes}], kind) - 1)::USMALLINT), 0) AS bits FROM person_keys GROUP BY person_id"
         ).fetchnumpy()
         persons = np.asarray(stored["person_id"], np.int64)
         self._bits = np.zeros(int(persons.max(initial=0)) + 1, np.uint16)
