@@ -4,6 +4,8 @@ generator's ground truth."""
 from __future__ import annotations
 
 import hashlib
+import subprocess
+import sys
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
@@ -330,3 +332,36 @@ def test_control_characters_in_names_and_titles_are_loaded_like_any_text(
                 "SELECT title FROM productions").fetchall()}  # fmt: skip
     assert counts[0] == counts[1]
     assert lines[0].split(";")[names.index("Voorstelling")] in titles
+
+
+_THP_SCRIPT = """
+import sys
+from pathlib import Path
+from publieksdata.deliver.delivery import deliver_file
+from publieksdata.pseudonymise.keys import DeploymentKey
+from publieksdata.warehouse.store import Warehouse
+
+def thp():
+    status = Path("/proc/self/status").read_text()
+    return status.split("THP_enabled:")[1].split()[0]
+
+before = thp()
+key = DeploymentKey.generate()
+with Warehouse(Path(sys.argv[3]) / "w.duckdb", key.fingerprint) as warehouse:
+    deliver_file(Path(sys.argv[1]), sys.argv[2], warehouse, key)
+print(before, thp())
+"""
+
+
+def test_a_delivering_process_asks_linux_for_no_transparent_huge_pages(
+    sector: SectorSummary, tmp_path: Path
+) -> None:
+    """A delivery frees and allocates batch-sized buffers all the time; huge pages made the
+    kernel compact memory first (decision 12). The delivering process switches them off."""
+    export = sector.exports[0]
+    done = subprocess.run(
+        [sys.executable, "-c", _THP_SCRIPT, str(sector.folder / export["file"]),
+         export["institution_id"], str(tmp_path)],
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    assert done.stdout.split() == ["1", "0"]
