@@ -8,16 +8,17 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from publieksdata.deliver.delivery import deliver_file, erase_file
+from publieksdata.deliver.delivery import DeliveryReport, deliver_file, erase_file
 from publieksdata.pseudonymise.keys import DeploymentKey, load_key, write_rotated
 from publieksdata.pseudonymise.pseudonyms import encoded, from_halves
 from publieksdata.sql import with_arrow
 from publieksdata.synth.generator import SectorSummary
 from publieksdata.warehouse.store import Warehouse
-from publieksdata.warehouse.upkeep import retain, rotate
+from publieksdata.warehouse.upkeep import Erasure, retain, rotate
 
 KEYS = "SELECT key_high, key_low FROM person_keys"
 DENIED = "SELECT key_high, kind, key_low FROM denied"
@@ -141,18 +142,27 @@ def _erasure_request(path: Path, folder: Path, *columns: str) -> tuple[Path, int
     return request, index + 2
 
 
+def _erased_by_customer_number(
+    sector: SectorSummary, folder: Path, warehouse: Warehouse, key: DeploymentKey
+) -> tuple[dict[str, Any], Path, int, DeliveryReport, Erasure]:
+    """A kassa_nl export delivered, then one of its buyers erased by customer number: the
+    export, its file, that buyer's file row, the delivery and the erasure."""
+    export = next(e for e in sector.exports if e["layout"] == "kassa_nl")
+    path = sector.folder / export["file"]
+    request, row = _erasure_request(path, folder, "Klantnummer")
+    first = deliver_file(path, export["institution_id"], warehouse, key, period="p")
+    return export, path, row, first, erase_file(request, export["institution_id"], warehouse, key)
+
+
 def test_an_erasure_by_customer_number_holds_after_rotation(
     sector: SectorSummary, tmp_path: Path
 ) -> None:
     """The customer key of an erased person is re-keyed with the institution's own purpose
     key, so a delivery after rotation still keeps the person out."""
-    export = next(e for e in sector.exports if e["layout"] == "kassa_nl")
-    path = sector.folder / export["file"]
-    request, row = _erasure_request(path, tmp_path, "Klantnummer")
     key = DeploymentKey.generate()
     with Warehouse(tmp_path / "w.duckdb", key.fingerprint) as warehouse:
-        first = deliver_file(path, export["institution_id"], warehouse, key, period="p")
-        done = erase_file(request, export["institution_id"], warehouse, key)
+        export, path, row, first, done = _erased_by_customer_number(sector, tmp_path,
+                                                                   warehouse, key)  # fmt: skip
         assert done.persons == 1
         assert done.rows > 0
         new_key = key.rotated()
@@ -174,13 +184,10 @@ def test_a_repeated_line_of_an_erased_person_is_a_duplicate_and_stays_out(
 ) -> None:
     """Repeats are found before erased persons are left out: a line of an erased person
     delivered twice counts once as erased and once as a duplicate, and nothing of it loads."""
-    export = next(e for e in sector.exports if e["layout"] == "kassa_nl")
-    path = sector.folder / export["file"]
-    request, row = _erasure_request(path, tmp_path, "Klantnummer")
     key = DeploymentKey.generate()
     with Warehouse(tmp_path / "w.duckdb", key.fingerprint) as warehouse:
-        first = deliver_file(path, export["institution_id"], warehouse, key, period="p")
-        done = erase_file(request, export["institution_id"], warehouse, key)
+        export, path, row, first, done = _erased_by_customer_number(sector, tmp_path,
+                                                                   warehouse, key)  # fmt: skip
         lines = path.read_text("utf-8-sig").splitlines()
         again = tmp_path / "again.csv"
         again.write_text("\n".join([*lines, lines[row - 1]]) + "\n", "utf-8-sig")
