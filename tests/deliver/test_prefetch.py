@@ -45,8 +45,8 @@ def test_items_arrive_in_order_and_are_made_by_the_workers() -> None:
     ahead=st.integers(1, 5),
 )
 def test_order_and_bound_hold_for_any_timing(delays: list[int], workers: int, ahead: int) -> None:
-    """However long each item takes, they arrive in order and at most max(ahead, workers)
-    are read but not yet taken."""
+    """However long each item takes, they arrive in order, and at most max(ahead, workers)
+    are read but not yet taken (one more while an item is being handed over)."""
     read = 0
     taken = 0
     most = 0
@@ -70,7 +70,7 @@ def test_order_and_bound_hold_for_any_timing(delays: list[int], workers: int, ah
         with lock:
             taken += 1
     assert out == list(range(len(delays)))
-    assert most <= max(ahead, workers)
+    assert most <= max(ahead, workers) + 1
 
 
 def test_an_error_while_preparing_is_raised_where_that_item_is_taken() -> None:
