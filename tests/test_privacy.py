@@ -175,7 +175,7 @@ def test_identifiers_are_hashed_by_a_duckdb_that_cannot_spill_to_disk() -> None:
     """The in-memory DuckDB that computes digests of normalised identifiers has no temporary
     directory, so under memory pressure it fails instead of writing them to a file (G1)."""
     pseudonyms = _Pseudonyms(DeploymentKey.generate(), "I0001")
-    db = pseudonyms._db
+    db = pseudonyms._db.cursor()
     assert db.execute("SELECT current_setting('temp_directory')").fetchall() == [("",)]
     db.execute("SET memory_limit = '20MB'")
     with pytest.raises(duckdb.OutOfMemoryException):

@@ -7,6 +7,7 @@ local variable is read and let go: memory stays bounded by one batch.
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 import duckdb
@@ -22,3 +23,20 @@ def with_arrow(
     """Execute ``sql``, in which the name ``data`` is the given Arrow table."""
     assert "data" in sql, sql
     return db.execute(sql, params or [])
+
+
+class MemoryOnly:
+    """An in-memory DuckDB that cannot write to disk: it has no temporary directory, so under
+    memory pressure it fails instead of spilling what it holds to a file (G1). Each thread
+    gets a connection of its own to it, so the workers that prepare batches can share it."""
+
+    def __init__(self) -> None:
+        self._db = duckdb.connect(config={"temp_directory": ""})
+        self._local = threading.local()
+
+    def cursor(self) -> duckdb.DuckDBPyConnection:
+        """This thread's connection to the database."""
+        cursor = getattr(self._local, "cursor", None)
+        if cursor is None:
+            cursor = self._local.cursor = self._db.cursor()
+        return cursor

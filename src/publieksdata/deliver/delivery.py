@@ -11,7 +11,6 @@ import ctypes
 import datetime as dt
 import json
 import sys
-import threading
 import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
@@ -20,7 +19,6 @@ from itertools import chain
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -50,6 +48,7 @@ from publieksdata.errors import PubliekError
 from publieksdata.pseudonymise.keys import DeploymentKey
 from publieksdata.pseudonymise.linkage import Nodes, PersonKinds, link, merge_tickets
 from publieksdata.pseudonymise.pseudonyms import Pseudonymiser, digest_sql, encoded
+from publieksdata.sql import MemoryOnly
 from publieksdata.standard.text import Language
 from publieksdata.warehouse import summary
 from publieksdata.warehouse.store import Warehouse
@@ -184,19 +183,11 @@ class _Pseudonyms:
     def __init__(self, key: DeploymentKey, institution_id: str) -> None:
         self.person = Pseudonymiser(key, "person")
         self.customer = Pseudonymiser(key, f"customer/{institution_id}")
-        self._db = duckdb.connect(config={"temp_directory": ""})
+        self._db = MemoryOnly()
         parts = [
             f"{digest_sql(_key_text(kind, names))} AS {kind}" for kind, names in _KEY_TEXTS.items()
         ]
         self._sql = f"SELECT {', '.join(parts)}, {digest_sql('customer_id')} AS customer FROM data"
-        self._local = threading.local()
-
-    def _cursor(self) -> duckdb.DuckDBPyConnection:
-        """A connection of this thread's own to the in-memory database."""
-        cursor = getattr(self._local, "cursor", None)
-        if cursor is None:
-            cursor = self._local.cursor = self._db.cursor()
-        return cursor
 
     def keys(self, identifiers: dict[str, pa.Array]) -> tuple[dict[str, pa.Array], pa.Array]:
         """Linkage keys, each the pseudonym block of a kind-labelled normalised identifier,
@@ -204,7 +195,7 @@ class _Pseudonyms:
         if any(pc.any(pc.equal(values, "")).as_py() for values in identifiers.values()):
             raise ValueError("an empty identifier has no pseudonym: normalise it to null")
         data = pa.table({name: values.cast(pa.string()) for name, values in identifiers.items()})
-        digests = self._cursor().sql(self._sql).to_arrow_table()  # reads ``data`` by its name
+        digests = self._db.cursor().sql(self._sql).to_arrow_table()  # reads ``data`` by its name
         del data
         keys = {kind: self.person.blocks_of_digests(digests[kind]) for kind in _KEY_TEXTS}
         keys["customer"] = self.customer.blocks_of_digests(digests["customer"])

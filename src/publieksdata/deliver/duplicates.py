@@ -13,7 +13,6 @@ there nothing is removed.
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass
 
 import duckdb
@@ -23,7 +22,7 @@ import pyarrow as pa
 from publieksdata import sorted_sets
 from publieksdata.deliver.convert import FACT_SCHEMA
 from publieksdata.deliver.mapping import MappingProfile
-from publieksdata.sql import with_arrow
+from publieksdata.sql import MemoryOnly, with_arrow
 
 COMPARED = ", ".join(["customer_key", *(f.name for f in FACT_SCHEMA if f.name != "source_row")])
 # The hash covers the fields that tell rows apart; rows that share it are compared in full.
@@ -91,15 +90,14 @@ class Duplicates:
         self.count = 0
         self._seen = _Seen()  # hashes of the rows loaded so far
         self._across = False  # a row shares its hash with a row of an earlier batch
-        self._db = duckdb.connect(config={"temp_directory": ""})  # never writes to disk
-        self._local = threading.local()
+        self._db = MemoryOnly()
 
     def within(self, data: pa.Table) -> Repeats:
         """The rows of the batch that repeat an earlier row of the same batch. Safe to call
         from several threads at once: it keeps no state."""
         if not self.active or data.num_rows == 0:
             return Repeats(None, 0, np.zeros(0, np.uint64))
-        db = self._cursor()
+        db = self._db.cursor()
         hashes = np.asarray(db.sql(f"SELECT hash({HASHED}) AS h FROM data").fetchnumpy()["h"])
         values, counts = np.unique(hashes, return_counts=True)
         if not (counts > 1).any():
@@ -116,12 +114,6 @@ class Duplicates:
         self.count += repeats.count
         self._across |= self._seen.any_of(repeats.hashes)
         self._seen.add(repeats.hashes)
-
-    def _cursor(self) -> duckdb.DuckDBPyConnection:
-        cursor = getattr(self._local, "cursor", None)
-        if cursor is None:
-            cursor = self._local.cursor = self._db.cursor()
-        return cursor
 
     def drop_across_batches(self, db: duckdb.DuckDBPyConnection, delivery_id: int) -> None:
         """Remove loaded rows that repeat a row of an earlier batch (exactly compared)."""
