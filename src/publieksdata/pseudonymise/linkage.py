@@ -88,9 +88,8 @@ class Nodes:
     """The keys of a batch as numbers: one node per distinct key, shared by all kinds.
     Made from the keys alone, so the threads that prepare batches make them."""
 
-    keys: pa.Array  # the distinct keys (16-byte blocks); node i is keys[i]
-    high: np.ndarray  # the halves of each key, as ``person_keys`` stores them
-    low: np.ndarray
+    high: np.ndarray  # per node, the halves of its key (a 16-byte block), as
+    low: np.ndarray  # ``person_keys`` stores them
     kind: np.ndarray  # per node, its kind (index into KINDS): a key's text names its kind
     of: dict[str, np.ndarray]  # per kind, per row: the node of its key
     valid: dict[str, np.ndarray]  # per kind, per row: whether it has that key
@@ -106,7 +105,6 @@ class Nodes:
         for index in range(len(KINDS)):
             kind[nodes[index][valid[index]]] = index
         return cls(
-            encoded.dictionary,
             *halves(encoded.dictionary),
             kind[:missing],
             dict(zip(KINDS, nodes, strict=True)),
@@ -115,12 +113,12 @@ class Nodes:
 
     @property
     def size(self) -> int:
-        return len(self.keys)
+        return len(self.high)
 
     @property
     def slots(self) -> int:
         """Length of arrays indexed by node: every key, and one slot for a missing key."""
-        return len(self.keys) + 1
+        return len(self.high) + 1
 
 
 def _row_levels(nodes: Nodes) -> dict[str, np.ndarray]:
