@@ -3,6 +3,7 @@ generator's ground truth."""
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import subprocess
 import sys
@@ -286,6 +287,46 @@ def test_a_row_differing_only_outside_the_hashed_fields_is_not_a_duplicate(
     assert changed.loaded == original.loaded + 2
     assert changed.duplicates == original.duplicates
     assert changed.balanced()
+
+
+def _as_xls(xlsx: Path, target: Path) -> Path:
+    """The workbook saved again in the Excel 97-2003 format, cell types kept."""
+    xlwt = pytest.importorskip("xlwt")  # a dev dependency: always there
+    from python_calamine import CalamineWorkbook
+
+    book = xlwt.Workbook()
+    sheet_name = CalamineWorkbook.from_path(str(xlsx)).sheet_names[0]
+    sheet = book.add_sheet(sheet_name)
+    date = xlwt.easyxf(num_format_str="DD-MM-YYYY")
+    cells = CalamineWorkbook.from_path(str(xlsx)).get_sheet_by_name(sheet_name).to_python()
+    for r, row in enumerate(cells):
+        for c, value in enumerate(row):
+            if isinstance(value, dt.date):
+                sheet.write(r, c, value, date)
+            elif value != "":
+                sheet.write(r, c, value)
+    book.save(str(target))
+    return target
+
+
+def test_an_export_saved_as_xls_loads_the_same_as_the_xlsx(
+    sector: SectorSummary, key: DeploymentKey, tmp_path: Path
+) -> None:
+    export = next(e for e in sector.exports if e["layout"] == "museum_xlsx")
+    xlsx = sector.folder / export["file"]
+    loaded = []
+    for path in (xlsx, _as_xls(xlsx, tmp_path / "export.xls")):
+        with Warehouse(tmp_path / f"{path.suffix[1:]}.duckdb", key.fingerprint) as warehouse:
+            report = deliver_file(path, export["institution_id"], warehouse, key)
+            facts = warehouse.db.execute(
+                "SELECT * EXCLUDE (delivery_id) FROM tickets ORDER BY source_row"
+            ).fetchall()
+        assert report.status == "loaded"
+        assert report.balanced()
+        loaded.append((report.profile, report.received, report.loaded, report.rejected,
+                       report.problem_counts, facts))  # fmt: skip
+    assert loaded[0][1] == export["rows"]
+    assert loaded[1] == loaded[0]
 
 
 def test_the_batch_size_does_not_change_what_is_loaded(

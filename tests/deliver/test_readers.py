@@ -526,8 +526,42 @@ def test_ods_cells_become_text(tmp_path: Path) -> None:
     assert gz_table.equals(table)
 
 
-# No writer for the binary XLS format is installed, so no XLS fixture is read here; the OLE
-# container is covered by the damaged and encrypted cases below.
+def test_xls_types_sheets_and_row_numbers(tmp_path: Path) -> None:
+    """The binary Excel 97-2003 format, as older box-office systems still write it."""
+    xlwt = pytest.importorskip("xlwt")  # a dev dependency: always there
+    book = xlwt.Workbook()
+    book.add_sheet("Leeg")  # an empty first sheet is passed over
+    hidden = book.add_sheet("Verborgen")
+    hidden.write(0, 0, "verborgen")
+    hidden.visibility = 1
+    sheet = book.add_sheet("Export")
+    date = xlwt.easyxf(num_format_str="DD-MM-YYYY")
+    moment = xlwt.easyxf(num_format_str="DD-MM-YYYY HH:MM")
+    for column, header in enumerate(["Datum", "Moment", "Bedrag", "Ja", "Naam", "Naam"], 1):
+        sheet.write(2, column, header)  # header in B3
+    sheet.write(3, 1, dt.datetime(2026, 11, 23), date)
+    sheet.write(3, 2, dt.datetime(2026, 11, 23, 20, 15), moment)
+    sheet.write(3, 3, 0.1 + 0.2)
+    sheet.write(3, 4, True)
+    sheet.write(3, 5, "Jansen")
+    sheet.write(3, 6, "Émile")  # not in the workbook's code page: written as UTF-16
+    sheet.write(5, 3, 2.0)  # row 6, after a blank row 5
+    sheet.write(6, 3, 1e20)
+    path = tmp_path / "types.xls"
+    book.save(str(path))
+    reader, table = read(path)
+    assert (reader.facts.format, reader.facts.sheet) == ("xls", "Export")
+    assert table.column_names[:-1] == ["Datum", "Moment", "Bedrag", "Ja", "Naam", "Naam (2)"]
+    assert rows_of(table) == [
+        ["2026-11-23", "2026-11-23T20:15:00", "0.3", "TRUE", "Jansen", "Émile"],
+        [None, None, "2", None, None, None],
+        [None, None, "1e+20", None, None, None],
+    ]
+    assert table.column(ROW_COLUMN).to_pylist() == [4, 6, 7]
+    assert reader.blank_rows == 1
+    gz, gz_table = read(write(tmp_path, "types.xls.gz", gzip.compress(path.read_bytes())))
+    assert (gz.facts.format, gz.facts.compression) == ("xls", "gzip")
+    assert gz_table.equals(table)
 
 
 @pytest.mark.parametrize(
