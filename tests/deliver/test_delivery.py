@@ -294,11 +294,11 @@ def _as_xls(xlsx: Path, target: Path) -> Path:
     xlwt = pytest.importorskip("xlwt")  # a dev dependency: always there
     from python_calamine import CalamineWorkbook
 
+    workbook = CalamineWorkbook.from_path(str(xlsx))
+    cells = workbook.get_sheet_by_index(0).to_python()
     book = xlwt.Workbook()
-    sheet_name = CalamineWorkbook.from_path(str(xlsx)).sheet_names[0]
-    sheet = book.add_sheet(sheet_name)
+    sheet = book.add_sheet(workbook.sheet_names[0])
     date = xlwt.easyxf(num_format_str="DD-MM-YYYY")
-    cells = CalamineWorkbook.from_path(str(xlsx)).get_sheet_by_name(sheet_name).to_python()
     for r, row in enumerate(cells):
         for c, value in enumerate(row):
             if isinstance(value, dt.date):
