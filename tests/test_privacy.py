@@ -1,6 +1,6 @@
 """G1 and G2 through the real command line: canary identifiers planted in deliveries (valid
-rows, rejected rows, broken files, a workbook) never reach any file the platform writes, and
-the key never reaches the data. (The dictionary attack on pseudonyms is in
+rows, rejected rows, broken files, XLSX and XLS workbooks) never reach any file the platform
+writes, and the key never reaches the data. (The dictionary attack on pseudonyms is in
 tests/pseudonymise/test_pseudonyms.py.)"""
 
 from __future__ import annotations
@@ -103,6 +103,15 @@ def platform(tiny: SectorSummary, tmp_path_factory: pytest.TempPathFactory) -> P
     columns = [pa.array([cell]) for cell in cells]
     write_xlsx(inputs / "museum.xlsx", "Blad1", layout.headers, columns,
                ["text"] * len(layout.headers))  # fmt: skip
+    xlwt = pytest.importorskip("xlwt")  # a dev dependency: always there
+    book = xlwt.Workbook()
+    sheet = book.add_sheet("Blad1")
+    for row, values in enumerate((layout.headers, cells)):
+        for column, value in enumerate(values):
+            sheet.write(row, column, value)
+    book.save(str(inputs / "museum.xls"))
+    ole = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # an XLS file's first bytes, then canaries
+    (inputs / "broken.xls").write_bytes(ole + json.dumps(CANARY).encode() * 20)
 
     home = tmp_path_factory.mktemp("platform")
     (home / "tmp").mkdir()
@@ -117,12 +126,12 @@ def platform(tiny: SectorSummary, tmp_path_factory: pytest.TempPathFactory) -> P
     (home / "keys").mkdir()
     assert run("key", "init", env=env, log=log).returncode == 0
     for name, institution in (("valid.csv", "I0001"), ("rejected.csv", "I0002"),
-                              ("museum.xlsx", "I0003")):  # fmt: skip
+                              ("museum.xlsx", "I0003"), ("museum.xls", "I0005")):  # fmt: skip
         result = run("deliver", str(inputs / name), "--institution", institution, env=env, log=log)
         assert result.returncode == 0, result.stderr
         run("--lang", "en", "deliver", str(inputs / name), "--institution", institution, "--json",
             env=env, log=log)  # fmt: skip
-    for name in ("ragged.csv", "unreadable.csv", "unmapped.csv"):
+    for name in ("ragged.csv", "unreadable.csv", "unmapped.csv", "broken.xls"):
         result = run("deliver", str(inputs / name), "--institution", "I0004", env=env, log=log)
         assert result.returncode != 0
         assert "Traceback" not in result.stderr
@@ -134,7 +143,7 @@ def platform(tiny: SectorSummary, tmp_path_factory: pytest.TempPathFactory) -> P
 
 def test_the_canary_deliveries_were_loaded(platform: Path) -> None:
     db = duckdb.connect(str(platform / "data" / "warehouse.duckdb"), read_only=True)
-    assert db.execute("SELECT count(*) FROM deliveries").fetchall()[0][0] == 3
+    assert db.execute("SELECT count(*) FROM deliveries").fetchall()[0][0] == 4
     db.close()
 
 
