@@ -48,21 +48,32 @@ def test_rolled_over_days_are_failures() -> None:
     assert failed.tolist() == [True, False, True]
 
 
-def _conversion(rows: list[tuple[str | None, ...]], rejected: list[bool]) -> Conversion:
-    raw = pa.record_batch({"__row__": pa.array(range(2, len(rows) + 2), pa.int64())})
+def _conversion(
+    combinations: list[tuple[str | None, ...]], rows: list[int] | None, rejected: list[bool]
+) -> Conversion:
+    """A converted batch whose rows have these combinations of identifiers (``rows``: per
+    row the index of its combination; None: one combination per row)."""
+    n = len(rejected)
+    raw = pa.record_batch({"__row__": pa.array(range(2, n + 2), pa.int64())})
     conv = Conversion(raw, MappingProfile("test", {}), ProblemLog())
     conv.identifiers = {
-        name: pa.array([row[i] for row in rows], pa.string()) for i, name in enumerate(IDENTIFIERS)
+        name: pa.array([c[i] for c in combinations], pa.string())
+        for i, name in enumerate(IDENTIFIERS)
     }
+    if rows is not None:
+        conv.combination = np.array(rows, np.int64)
     conv.rejected = np.array(rejected, bool)
     return conv
 
 
-def _check_identities(rows: list[tuple[str | None, ...]], rejected: list[bool]) -> None:
-    """Accepted rows share an identity exactly when all their identifiers are equal, and each
-    identity carries those identifiers."""
-    identity, distinct = accepted_identities(_conversion(rows, rejected))
-    accepted = [row for row, out in zip(rows, rejected, strict=True) if not out]
+def _check_identities(
+    combinations: list[tuple[str | None, ...]], rows: list[int] | None, rejected: list[bool]
+) -> None:
+    """Accepted rows share an identity exactly when all their identifiers are equal, each
+    identity carries those identifiers, and no identity is of rejected rows only."""
+    identity, distinct = accepted_identities(_conversion(combinations, rows, rejected))
+    per_row = [combinations[i] for i in rows] if rows is not None else combinations
+    accepted = [row for row, out in zip(per_row, rejected, strict=True) if not out]
     assert len(identity) == len(accepted)
     assert len(distinct["email"]) == len(set(accepted))
     columns = [distinct[name].to_pylist() for name in IDENTIFIERS]
@@ -71,13 +82,26 @@ def _check_identities(rows: list[tuple[str | None, ...]], rejected: list[bool]) 
 
 
 _VALUE = st.one_of(st.none(), st.sampled_from(["a", "b", "c"]))
+_COMBINATION = st.tuples(*[_VALUE] * len(IDENTIFIERS))
 
 
-@given(st.lists(st.tuples(st.tuples(*[_VALUE] * len(IDENTIFIERS)), st.booleans()), max_size=40))
+@given(st.lists(st.tuples(_COMBINATION, st.booleans()), max_size=40))
 def test_rows_are_one_identity_exactly_when_their_identifiers_are_equal(
     rows: list[tuple[tuple[str | None, ...], bool]],
 ) -> None:
-    _check_identities([row for row, _ in rows], [out for _, out in rows])
+    _check_identities([row for row, _ in rows], None, [out for _, out in rows])
+
+
+@given(st.data())
+def test_rows_sharing_combinations_of_cells_get_the_identity_of_their_combination(
+    data: st.DataObject,
+) -> None:
+    """Rows point at combinations of cells, which may normalise to equal identifiers;
+    combinations that only rejected rows use give no identity."""
+    combinations = data.draw(st.lists(_COMBINATION, min_size=1, max_size=12))
+    rows = data.draw(st.lists(st.integers(0, len(combinations) - 1), max_size=40))
+    rejected = data.draw(st.lists(st.booleans(), min_size=len(rows), max_size=len(rows)))
+    _check_identities(combinations, rows, rejected)
 
 
 def test_identities_of_many_distinct_values_do_not_overflow() -> None:
@@ -85,7 +109,7 @@ def test_identities_of_many_distinct_values_do_not_overflow() -> None:
     rows = [tuple(f"{name}{i % (1700 + j)}" for j, name in enumerate(IDENTIFIERS))
             for i in range(4000)]  # fmt: skip
     rows += rows[:50]  # and some identities twice
-    _check_identities(rows, [False] * len(rows))
+    _check_identities(rows, None, [False] * len(rows))
 
 
 _CELLS = st.lists(st.none() | st.text(alphabet=" \t\u00a0ab", max_size=4), max_size=30)

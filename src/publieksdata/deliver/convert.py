@@ -61,7 +61,10 @@ class Conversion:
     profile: MappingProfile
     problems: ProblemLog
     columns: dict[str, pa.Array] = field(default_factory=dict)
+    # Normalised identifiers per distinct combination of identifying cells, and per row the
+    # index of its combination (empty: one combination per row).
     identifiers: dict[str, pa.Array] = field(default_factory=dict)
+    combination: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
     rejected: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))
 
     def __post_init__(self) -> None:
@@ -291,35 +294,72 @@ def coded_fields(conv: Conversion) -> None:
         conv.columns[column] = coded
 
 
-def _warn_unusable(conv: Conversion, target: str, raw: pa.Array | None, clean: pa.Array,
-                   code: str) -> None:  # fmt: skip
-    if raw is not None:
-        conv.report(_present(raw) & ~_present(clean), code, target)
+# The cells a person is recognised by; only ever in memory, normalised and pseudonymised.
+IDENTIFYING = (
+    "customer.customer_id", "customer.email", "customer.phone", "customer.postcode",
+    "customer.full_name", "customer.first_name", "customer.infix", "customer.last_name",
+    "customer.infix_last_name", "customer.address_line", "customer.house_number",
+    "customer.house_number_addition",
+)  # fmt: skip
+Texts = Callable[[str], "pa.Array | None"]
 
 
 def customer_identifiers(conv: Conversion) -> None:
-    """Normalise e-mail, phone, customer number and name with address, in memory only."""
-    nulls = pa.nulls(conv.n, pa.string())
-    email_raw, phone_raw = conv.text("customer.email"), conv.text("customer.phone")
+    """Normalise e-mail, phone, customer number and name with address, in memory only.
+
+    A buyer's rows repeat the same cells (one row per ticket, many orders), so each distinct
+    combination of identifying cells is normalised once; problems are reported per row.
+    """
+    given = {target: values for target in IDENTIFYING if (values := conv.text(target)) is not None}
+    if given:
+        first, combination = normalise.distinct_rows(list(given.values()))
+    else:  # nothing to recognise anyone by: every row is the one empty combination
+        first, combination = np.zeros(min(conv.n, 1), np.int64), np.zeros(conv.n, np.int64)
+    taken = pa.array(first, pa.int64())
+    cells = {target: values.take(taken) for target, values in given.items()}
+    identifiers, unusable, pc4 = _identifiers(cells.get, len(first))
+    for (target, code), mask in unusable.items():
+        conv.report(mask[combination], code, target)
+    conv.identifiers, conv.combination = identifiers, combination
+    conv.columns["pc4"] = pc4.take(pa.array(combination))
+    nothing = ~np.logical_or.reduce(
+        [_present(identifiers[k]) for k in ("email", "phone", "customer_id", "address")]
+    )
+    conv.report(nothing[combination] & ~conv.rejected, "no-identifier", "customer.email")
+
+
+def _identifiers(
+    text: Texts, n: int
+) -> tuple[dict[str, pa.Array], dict[tuple[str, str], np.ndarray], pa.Array]:
+    """The normalised identifiers of ``n`` combinations of cells (``text`` gives a column of
+    them), the combinations whose cells could not be used (by column and problem), and PC4."""
+    nulls = pa.nulls(n, pa.string())
+    email_raw, phone_raw = text("customer.email"), text("customer.phone")
     email = normalise.emails(email_raw) if email_raw is not None else nulls
     phone = normalise.phones(phone_raw) if phone_raw is not None else nulls
-    _warn_unusable(conv, "customer.email", email_raw, email, "bad-email")
-    _warn_unusable(conv, "customer.phone", phone_raw, phone, "bad-phone")
-    postcode_raw = conv.text("customer.postcode")
+    postcode_raw = text("customer.postcode")
     postcode = (
         normalise.apply(normalise.postcode, postcode_raw) if postcode_raw is not None else nulls
     )
-    _warn_unusable(conv, "customer.postcode", postcode_raw, postcode, "bad-postcode")
-    first, infix, last = _names(conv)
-    number, addition = _house(conv)
+    unusable = {
+        (target, code): _present(raw) & ~_present(clean)
+        for target, code, raw, clean in (
+            ("customer.email", "bad-email", email_raw, email),
+            ("customer.phone", "bad-phone", phone_raw, phone),
+            ("customer.postcode", "bad-postcode", postcode_raw, postcode),
+        )
+        if raw is not None
+    }
+    first, infix, last = _names(text, n)
+    number, addition = _house(text, n)
     name_key = normalise.name_keys(first, infix, last)
     initial = pc.utf8_slice_codeunits(name_key, 0, 1)
     surname = pc.utf8_slice_codeunits(name_key, 2, 200)
     address = pc.binary_join_element_wise(
         surname, postcode, number, pc.fill_null(addition, ""), "|"
     )
-    customer = conv.text("customer.customer_id")
-    conv.identifiers = {
+    customer = text("customer.customer_id")
+    identifiers = {
         "customer_id": customer if customer is not None else nulls,
         "email": email,
         "phone": phone,
@@ -327,10 +367,7 @@ def customer_identifiers(conv: Conversion) -> None:
         "initial": initial,
         "address": address,
     }
-    conv.columns["pc4"] = pc.utf8_slice_codeunits(postcode, 0, 4)
-    nothing = ~(_present(email) | _present(phone) | _present(conv.identifiers["customer_id"])
-                | _present(address))  # fmt: skip
-    conv.report(nothing & ~conv.rejected, "no-identifier", "customer.email")
+    return identifiers, unusable, pc.utf8_slice_codeunits(postcode, 0, 4)
 
 
 def _production_key(title: str | None, producer: str | None) -> str | None:
@@ -343,30 +380,30 @@ def _first_name(value: str) -> str | None:
     return words[0] if words and len(words[0]) > 1 else None
 
 
-def _names(conv: Conversion) -> tuple[pa.Array, pa.Array, pa.Array]:
-    nulls = pa.nulls(conv.n, pa.string())
-    full = conv.text("customer.full_name")
+def _names(text: Texts, n: int) -> tuple[pa.Array, pa.Array, pa.Array]:
+    nulls = pa.nulls(n, pa.string())
+    full = text("customer.full_name")
     if full is not None:
         first, infix, last = normalise.apply_split(normalise.split_full_name, full)
         return first, infix, last
-    first = conv.text("customer.first_name")
-    infix = conv.text("customer.infix")
-    last = conv.text("customer.last_name") or conv.text("customer.infix_last_name")
+    first = text("customer.first_name")
+    infix = text("customer.infix")
+    last = text("customer.last_name") or text("customer.infix_last_name")
     return (first if first is not None else nulls, infix if infix is not None else nulls,
             last if last is not None else nulls)  # fmt: skip
 
 
-def _house(conv: Conversion) -> tuple[pa.Array, pa.Array]:
-    line = conv.text("customer.address_line")
+def _house(text: Texts, n: int) -> tuple[pa.Array, pa.Array]:
+    line = text("customer.address_line")
     if line is not None:
         _, number, addition = normalise.apply_split(normalise.address_line, line)
         return number, addition
-    nulls = pa.nulls(conv.n, pa.string())
-    house = conv.text("customer.house_number")
+    nulls = pa.nulls(n, pa.string())
+    house = text("customer.house_number")
     if house is None:
         return nulls, nulls
     number, addition = normalise.apply_split(normalise.house_number, house)
-    extra = conv.text("customer.house_number_addition")
+    extra = text("customer.house_number_addition")
     if extra is not None:
         addition = pc.coalesce(addition, normalise.apply(normalise.house_number_addition, extra))
     return number, addition
@@ -428,9 +465,10 @@ def accepted_identities(conv: Conversion) -> tuple[np.ndarray, dict[str, pa.Arra
     cuts the work of pseudonymisation and linkage several times. Returns per accepted row
     the index of its identity, and the identifiers of each identity.
     """
-    first, identity = normalise.distinct_rows(
-        list(conv.identifiers.values()), np.flatnonzero(~conv.rejected)
-    )
+    accepted = np.flatnonzero(~conv.rejected)
+    combination = conv.combination[accepted] if len(conv.combination) else accepted
+    used, row_use = np.unique(combination, return_inverse=True)
+    first, identity_of_use = normalise.distinct_rows(list(conv.identifiers.values()), used)
     taken = pa.array(first)
     distinct = {kind: values.take(taken) for kind, values in conv.identifiers.items()}
-    return identity, distinct
+    return identity_of_use[row_use.ravel()], distinct
