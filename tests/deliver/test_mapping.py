@@ -3,14 +3,19 @@ saved versions per institution."""
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import pyarrow as pa
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from publieksdata.deliver.delivery import corrected_mapping, deliver_file
 from publieksdata.deliver.layouts import LAYOUTS
 from publieksdata.deliver.mapping import (
+    _DATETIME_FORMATS,
+    _TIME_FORMATS,
     BUILTIN,
     MappingProfile,
     MappingStore,
@@ -95,3 +100,79 @@ def test_a_correction_to_an_unknown_field_names_the_standard() -> None:
     with pytest.raises(PubliekError) as caught:
         with_columns(BUILTIN["kassa_nl"], {"Zaal": "venue.nickname"})
     assert caught.value.code == "mapping-unknown-target"
+
+
+def _sample(columns: dict[str, list[str]]) -> pa.RecordBatch:
+    return pa.record_batch([pa.array(v) for v in columns.values()], names=list(columns))
+
+
+MOMENTS = ["03-10-2025 10:12", "04-10-2025 11:00", "05-10-2025 09:30"]
+DAYS = ["12-10-2025", "13-10-2025", "14-10-2025"]
+CLOCKS = ["20:15", "14:30", "20:15"]
+
+
+@pytest.mark.parametrize(
+    ("header", "values", "target"),
+    [
+        ("Datum bestelling", MOMENTS, "order.ordered_at"),
+        ("Besteld op", MOMENTS, "order.ordered_at"),
+        ("Verkocht op", MOMENTS, "order.ordered_at"),
+        ("Datum van bestelling", DAYS, "order.ordered_at"),
+        ("Aankoopmoment", MOMENTS, "order.ordered_at"),
+        ("Booking date", MOMENTS, "order.ordered_at"),
+        ("Sold on", MOMENTS, "order.ordered_at"),
+        ("Aanvang", MOMENTS, "performance.starts_at"),  # "Aanvang" is the time elsewhere
+        ("Aanvang", CLOCKS, "performance.time"),
+        ("Starttijd", CLOCKS, "performance.time"),
+        ("Bezoekdatum", DAYS, "performance.date"),
+        ("Datum voorstelling", DAYS, "performance.date"),
+        ("Begintijd voorstelling", MOMENTS, "performance.starts_at"),
+        ("Opmerking bestelling", ["graag aan het gangpad", "", "rolstoel"], None),
+        ("Bestelling op naam", ["ja", "nee", "ja"], None),
+        ("Besteld op", ["website", "kassa", "telefoon"], None),  # says a moment, holds none
+    ],
+)
+def test_headers_naming_a_moment_in_two_words_are_read_by_their_content(
+    header: str, values: list[str], target: str | None
+) -> None:
+    profile = recognise([header], _sample({header: values})).profile
+    assert profile.columns.get(header) == target
+
+
+def test_an_export_with_its_own_words_for_moments_loads_without_a_mapping(tmp_path: Path) -> None:
+    """'Datum bestelling' and an 'Aanvang' with date and time: recognised, not asked for."""
+    path = tmp_path / "eigen.csv"
+    path.write_text(
+        "Ordernr;Datum bestelling;E-mail;Voorstelling;Aanvang;Bedrag;Status\n"
+        "A1;1-3-2024 10:05;p@example.nl;De Storm;15-3-2024 20:00;25,50;Verkocht\n"
+        "A2;2-3-2024 11:00;a@example.nl;De Storm;15-3-2024 20:00;12,75;Verkocht\n"
+        "A3;2-3-2024 12:00;b@example.nl;Hamlet;16-3-2024 20:15;12,75;Verkocht\n",
+        "utf-8",
+    )
+    key = DeploymentKey.generate()
+    with Warehouse(tmp_path / "w.duckdb", key.fingerprint) as warehouse:
+        report = deliver_file(path, "I0007", warehouse, key)
+        starts = warehouse.db.execute(
+            "SELECT DISTINCT strftime(starts_at, '%Y-%m-%d %H:%M') FROM tickets ORDER BY 1"
+        ).fetchall()
+    assert (report.profile_source, report.loaded, report.rejected) == ("automatic", 3, 0)
+    assert [s for (s,) in starts] == ["2024-03-15 20:00", "2024-03-16 20:15"]
+
+
+@given(
+    st.lists(
+        st.datetimes(dt.datetime(1990, 1, 1), dt.datetime(2040, 12, 31)), min_size=1, max_size=20
+    ),
+    st.sampled_from(_DATETIME_FORMATS + _TIME_FORMATS),
+)
+def test_a_performance_moment_is_what_its_values_write(
+    moments: list[dt.datetime], fmt: str
+) -> None:
+    """Whatever its header suggests, a column of a performance's moment is the time, the
+    date, or both, as every sampled value writes it."""
+    values = [m.strftime(fmt) for m in moments]
+    target = recognise(["Aanvang"], _sample({"Aanvang": values})).profile.columns["Aanvang"]
+    if fmt in _TIME_FORMATS:
+        assert target == "performance.time"
+    else:
+        assert target == ("performance.starts_at" if "%H" in fmt else "performance.date")

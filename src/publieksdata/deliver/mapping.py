@@ -109,6 +109,22 @@ _SYNONYMS: dict[str, tuple[str, ...]] = {
     "ticket.ticket_type": ("kortingssoort", "prijssoort", "kaartsoort", "tickettype", "korting"),
 }  # fmt: skip
 
+# Headers that are not a known word but say what they hold in two parts, as in "Datum
+# bestelling", "Besteld op", "Order date" or "Datum voorstelling": a part that names the
+# purchase or the performance, and a part that names a moment. (Compared without case,
+# spaces or punctuation, so Dutch compounds like "verkoopdatum" match too.)
+_MOMENT_PARTS = ("datum", "date", "moment", "tijdstip", "tijd", "time", "op", "on", "dag", "day")
+_WHAT_PARTS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("order.ordered_at", ("besteld", "bestel", "order", "aankoop", "gekocht", "verkocht",
+                          "verkoop", "transactie", "purchase", "sale", "sold", "booking",
+                          "booked", "boeking", "geboekt", "reservering")),
+    ("performance.starts_at", ("voorstelling", "aanvang", "evenement", "event", "performance",
+                               "uitvoering", "speel", "show", "concert", "film", "bezoek",
+                               "visit", "activiteit", "activity", "start", "begin")),
+)  # fmt: skip
+# Where a performance's moment is written: date and time together, the date, or the time.
+_MOMENTS = ("performance.starts_at", "performance.date", "performance.time")
+
 _DATETIME_FORMATS = (
     "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%d-%m-%Y %H:%M",
     "%d-%m-%Y %H:%M:%S", "%d/%m/%Y %H:%M", "%d.%m.%Y %H:%M", "%Y-%m-%d", "%d-%m-%Y",
@@ -297,11 +313,48 @@ def _notations(columns: dict[str, str], sample: pa.RecordBatch | None) -> dict[s
     return found
 
 
+def _by_parts(header: str, values: list[str]) -> str | None:
+    """The moment a header names in two parts ("Datum bestelling"), if it does and the
+    sampled values are moments."""
+    key = header_key(header)
+    for target, whats in _WHAT_PARTS:
+        rests = [key.replace(what, " ", 1).split() for what in whats if what in key]
+        if any(_names_moment(word) for rest in rests for word in rest):
+            moments = _DATETIME_FORMATS + _TIME_FORMATS
+            return target if not values or _fits(values, moments) else None
+    return None
+
+
+def _names_moment(word: str) -> bool:
+    """Whether a word left of a header is or holds a word for a moment ("datum", "op");
+    a short word only when it is the whole word ("opmerking" is not "op")."""
+    return any(
+        word == part or (len(part) >= 4 and (word.startswith(part) or word.endswith(part)))
+        for part in _MOMENT_PARTS
+    )
+
+
+def _moment_by_content(target: str | None, values: list[str]) -> str | None:
+    """A performance's moment as the values write it: "15-3-2024 20:00" is a date and time
+    whatever the header says ("Aanvang" is the time in one system, both in another)."""
+    if target not in _MOMENTS or not values:
+        return target
+    if _fits(values, _TIME_FORMATS):
+        return "performance.time"
+    fmt = _fits(values, _DATETIME_FORMATS)
+    if fmt is None:
+        return target
+    return "performance.starts_at" if "%H" in fmt else "performance.date"
+
+
 def automatic(headers: Iterable[str], sample: pa.RecordBatch | None = None) -> MappingProfile:
     """A profile from header names (Dutch and English) and, failing those, the content."""
     columns: dict[str, str] = {}
     for header in headers:
-        target = SYNONYMS.get(header_key(header)) or _by_content(_sample_strings(sample, header))
+        values = _sample_strings(sample, header)
+        target = (SYNONYMS.get(header_key(header)) or _by_parts(header, values)
+                  or _by_content(values))  # fmt: skip
+        target = _moment_by_content(target, values)
         if target and target not in columns.values():
             columns[header] = target
     grain: Grain = (
