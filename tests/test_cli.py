@@ -147,9 +147,9 @@ def test_deliver_tells_what_is_missing_and_takes_a_correction(tmp_path: Path) ->
     refused = run("deliver", str(export), "--institution", "I0009", *settings)
     assert refused.returncode == 2
     assert "[mapping-incomplete]" in refused.stderr
-    assert "Evenement" in refused.stderr
+    assert "Onderdeel" in refused.stderr
     loaded = run("deliver", str(export), "--institution", "I0009", *settings,
-                 "--map", "Evenement=production.title")  # fmt: skip
+                 "--map", "Onderdeel=production.title")  # fmt: skip
     assert loaded.returncode == 0, loaded.stderr
     assert "geladen 5" in loaded.stdout
     assert "1 productie heeft een voorgesteld genre; bevestig of verbeter die" in loaded.stdout

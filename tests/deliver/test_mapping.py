@@ -15,10 +15,13 @@ from publieksdata.deliver.delivery import corrected_mapping, deliver_file
 from publieksdata.deliver.layouts import LAYOUTS
 from publieksdata.deliver.mapping import (
     _DATETIME_FORMATS,
+    _SYNONYMS,
     _TIME_FORMATS,
     BUILTIN,
+    SYNONYMS,
     MappingProfile,
     MappingStore,
+    header_key,
     recognise,
     with_columns,
 )
@@ -27,7 +30,7 @@ from publieksdata.pseudonymise.keys import DeploymentKey
 from publieksdata.warehouse.store import Warehouse
 
 OWN_EXPORT = (
-    "Bestelling;Aankoopdatum;Evenement;Speeldatum;Bedrag;Orderstatus;Contact;Kolom X;Woonplaats\n"
+    "Bestelling;Aankoopdatum;Onderdeel;Speeldatum;Bedrag;Orderstatus;Contact;Kolom X;Woonplaats\n"
     "A1;03-10-2025 10:12;Hamlet;12-10-2025 20:15;€ 24,50;Verkocht;piet@example.nl;x;Zwolle\n"
     "A2;04-10-2025 11:00;Hamlet;12-10-2025 20:15;€ 19,50;Verkocht;jan@example.nl;y;Zwolle\n"
     "A3;04-10-2025 11:05;Hamlet;12-10-2025 20:15;€ 19,50;Verkocht;els@example.nl;z;Zwolle\n"
@@ -72,9 +75,9 @@ def test_a_missing_field_is_named_and_can_be_mapped_by_hand(tmp_path: Path) -> N
             deliver_file(path, "I0007", warehouse, key, mappings=store)
         assert caught.value.code == "mapping-incomplete"
         assert "production.title" in caught.value.message("en")
-        assert "Evenement" in caught.value.message("nl")
+        assert "Onderdeel" in caught.value.message("nl")
         assert warehouse.scalar("SELECT count(*) FROM deliveries") == 0
-        saved = corrected_mapping(path, "I0007", {"Evenement": "production.title"}, store)
+        saved = corrected_mapping(path, "I0007", {"Onderdeel": "production.title"}, store)
         report = deliver_file(path, "I0007", warehouse, key, mappings=store, profile=saved)
         assert report.loaded == 5
         assert report.balanced()
@@ -176,3 +179,29 @@ def test_a_performance_moment_is_what_its_values_write(
         assert target == "performance.time"
     else:
         assert target == ("performance.starts_at" if "%H" in fmt else "performance.date")
+
+
+@pytest.mark.parametrize(
+    ("header", "target"),
+    [
+        ("Evenement", "production.title"),
+        ("Voorstellingsnaam", "production.title"),
+        ("Klant nr.", "customer.customer_id"),
+        ("Telefoonnr", "customer.phone"),
+        ("Reserveringsnummer", "order.order_id"),
+        ("Aantal kaartjes", "ticket.ticket_count"),
+        ("Betaald bedrag", "ticket.price_paid"),
+        ("Zaalnaam", "venue.name"),
+    ],
+)
+def test_common_dutch_and_english_names_are_recognised(header: str, target: str) -> None:
+    assert recognise([header]).profile.columns == {header: target}
+
+
+def test_every_word_for_a_field_means_that_field_unless_a_known_layout_uses_it() -> None:
+    """A new word must not quietly mean another field: only a header of a built-in layout
+    may take a word first (it is how that system writes it)."""
+    layouts = {header_key(h) for profile in BUILTIN.values() for h in profile.columns}
+    for target, words in _SYNONYMS.items():
+        for word in words:
+            assert SYNONYMS[header_key(word)] == target or header_key(word) in layouts, word
