@@ -205,3 +205,31 @@ def test_every_word_for_a_field_means_that_field_unless_a_known_layout_uses_it()
     for target, words in _SYNONYMS.items():
         for word in words:
             assert SYNONYMS[header_key(word)] == target or header_key(word) in layouts, word
+
+
+def test_columns_that_write_their_moments_differently_each_keep_their_notation(
+    tmp_path: Path,
+) -> None:
+    """Orders with seconds, performances without, birth dates in ISO: all three are read."""
+    path = tmp_path / "eigen.csv"
+    path.write_text(
+        "Ordernr;Besteldatum;E-mail;Geboortedatum;Voorstelling;Datum voorstelling;Bedrag;Status\n"
+        "A1;01-03-2024 10:05:33;p@example.nl;1980-03-15;De Storm;15-03-2024 20:00;25,50;Verkocht\n"
+        "A2;02-03-2024 11:00:00;a@example.nl;1975-11-02;De Storm;15-03-2024 20:00;12,75;Verkocht\n"
+        "A3;02-03-2024 12:00:59;b@example.nl;2001-01-31;Hamlet;16-03-2024 20:15;12,75;Verkocht\n",
+        "utf-8",
+    )
+    store = MappingStore(tmp_path / "mappings")
+    key = DeploymentKey.generate()
+    with Warehouse(tmp_path / "w.duckdb", key.fingerprint) as warehouse:
+        report = deliver_file(path, "I0007", warehouse, key, mappings=store)
+        years = warehouse.db.execute("SELECT birth_year FROM tickets ORDER BY 1").fetchall()
+        ordered = warehouse.scalar("SELECT max(ordered_at) FROM tickets")
+    assert (report.loaded, report.rejected, report.warnings) == (3, 0, 0)
+    assert [y for (y,) in years] == [1975, 1980, 2001]
+    assert ordered == dt.datetime(2024, 3, 2, 12, 0, 59)
+    saved = store.latest("I0007")
+    assert saved is not None
+    assert saved.notation("performance.starts_at") == "%d-%m-%Y %H:%M"
+    assert saved.notation("order.ordered_at") == "%d-%m-%Y %H:%M:%S"
+    assert saved.notation("customer.birth_date") == "%Y-%m-%d"

@@ -155,7 +155,7 @@ def order_fields(conv: Conversion) -> None:
     if ordered is None:
         conv.columns["ordered_at"] = pa.nulls(conv.n, pa.timestamp("s"))
         return
-    fmt = conv.profile.datetime_format
+    fmt = conv.profile.notation("order.ordered_at")
     parsed, failed = parse_moment(ordered, fmt)
     if conv.profile.kind == "ticketing":
         conv.report(~_present(ordered), "missing-value", "order.ordered_at")
@@ -181,20 +181,23 @@ def performance_fields(conv: Conversion) -> None:
     )
     start, target, fmt = conv.text("performance.starts_at"), "performance.starts_at", ""
     if start is not None:
-        fmt = profile.datetime_format
+        fmt = profile.notation(target)
     else:
         day = conv.text("performance.date") or conv.text("admission.visit_date")
         target = "performance.date" if profile.has("performance.date") else "admission.visit_date"
-        clock = conv.text("performance.time") or conv.text("admission.time_slot")
+        clock_target = "performance.time" if profile.has("performance.time") else (
+            "admission.time_slot")  # fmt: skip
+        clock = conv.text(clock_target)
         if day is not None and clock is not None:
-            clock = pc.fill_null(clock, "00:00" if ":" in profile.time_format else "00.00")
+            time_format = profile.notation(clock_target)
+            clock = pc.fill_null(clock, "00:00" if ":" in time_format else "00.00")
             start = pc.binary_join_element_wise(day, clock, " ")
-            fmt = f"{profile.date_format} {profile.time_format}"
+            fmt = f"{profile.notation(target)} {time_format}"
         else:
-            start, fmt = day, profile.date_format
+            start, fmt = day, profile.notation(target)
     start = _required(conv, target, start)
     parsed, failed = parse_moment(start, fmt)
-    code = "bad-date" if fmt == profile.date_format else "bad-datetime"
+    code = "bad-datetime" if "%H" in fmt else "bad-date"
     conv.report(failed, code, target, show=start, example=_example(fmt))
     conv.columns["starts_at"] = parsed
     capacity = conv.text("performance.capacity")
@@ -415,7 +418,7 @@ def customer_profile(conv: Conversion) -> None:
     if born is None:
         conv.columns["birth_year"] = pa.nulls(conv.n, pa.int16())
     else:
-        parsed, failed = parse_moment(born, conv.profile.date_format)
+        parsed, failed = parse_moment(born, conv.profile.notation("customer.birth_date"))
         conv.report(failed, "bad-birth-date", "customer.birth_date")
         conv.columns["birth_year"] = pc.cast(pc.year(parsed), pa.int16())
     country = conv.text("customer.country")

@@ -132,6 +132,16 @@ _WHAT_PARTS: tuple[tuple[str, tuple[str, ...]], ...] = (
 # Where a performance's moment is written: date and time together, the date, or the time.
 _MOMENTS = ("performance.starts_at", "performance.date", "performance.time")
 
+# The fields that hold moments, and the profile's notation each follows unless it has its own.
+_MOMENT_FIELDS = {
+    "performance.starts_at": "datetime_format",
+    "order.ordered_at": "datetime_format",
+    "performance.date": "date_format",
+    "admission.visit_date": "date_format",
+    "customer.birth_date": "date_format",
+    "performance.time": "time_format",
+    "admission.time_slot": "time_format",
+}
 _DATETIME_FORMATS = (
     "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%d-%m-%Y %H:%M",
     "%d-%m-%Y %H:%M:%S", "%d/%m/%Y %H:%M", "%d.%m.%Y %H:%M", "%Y-%m-%d", "%d-%m-%Y",
@@ -156,9 +166,18 @@ class MappingProfile:
     datetime_format: str = "%Y-%m-%dT%H:%M:%S"
     date_format: str = "%Y-%m-%d"
     time_format: str = "%H:%M"
+    # target -> notation, for a column that writes its moments otherwise than the rest
+    notations: dict[str, str] = field(default_factory=dict)
     decimal_comma: bool = False
     version: int = 0
     description: str = ""
+
+    def notation(self, target: str) -> str:
+        """How the export writes the moments of ``target``."""
+        if target in self.notations:
+            return self.notations[target]
+        general = _MOMENT_FIELDS[target]
+        return str(getattr(self, general))
 
     @property
     def kind(self) -> str:
@@ -297,21 +316,21 @@ def _by_content(values: list[str]) -> str | None:
 
 
 def _notations(columns: dict[str, str], sample: pa.RecordBatch | None) -> dict[str, Any]:
-    """Date, time and decimal notations as the sample shows them."""
+    """Date, time and decimal notations as the sample shows them: per kind of moment the
+    first column's, and the columns that write theirs otherwise (an order moment with
+    seconds beside a performance without) each their own."""
     found: dict[str, Any] = {}
-    for target, key, formats in (
-        ("performance.starts_at", "datetime_format", _DATETIME_FORMATS),
-        ("order.ordered_at", "datetime_format", _DATETIME_FORMATS),
-        ("performance.date", "date_format", _DATETIME_FORMATS),
-        ("admission.visit_date", "date_format", _DATETIME_FORMATS),
-        ("customer.birth_date", "date_format", _DATETIME_FORMATS),
-        ("performance.time", "time_format", _TIME_FORMATS),
-    ):
+    own: dict[str, str] = {}
+    for target, key in _MOMENT_FIELDS.items():
         header = next((h for h, t in columns.items() if t == target), None)
         values = _sample_strings(sample, header) if header else []
-        fmt = _fits(values, formats) if values else None
-        if fmt and key not in found:
-            found[key] = fmt
+        fmt = _fits(values, _TIME_FORMATS if key == "time_format" else _DATETIME_FORMATS)
+        if not values or fmt is None:
+            continue
+        found.setdefault(key, fmt)
+        if fmt != found[key]:
+            own[target] = fmt
+    found["notations"] = own
     header = next((h for h, t in columns.items() if t == "ticket.price_paid"), None)
     amounts = _sample_strings(sample, header) if header else []
     found["decimal_comma"] = (
