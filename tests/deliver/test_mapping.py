@@ -233,3 +233,32 @@ def test_columns_that_write_their_moments_differently_each_keep_their_notation(
     assert saved.notation("performance.starts_at") == "%d-%m-%Y %H:%M"
     assert saved.notation("order.ordered_at") == "%d-%m-%Y %H:%M:%S"
     assert saved.notation("customer.birth_date") == "%Y-%m-%d"
+
+
+def test_an_attendee_list_in_english_loads_without_a_mapping(tmp_path: Path) -> None:
+    """The columns and words of an event platform's attendee export: 'Order #', 'Event Start
+    Date', 'Total Paid', 'Attendee Status' with 'Attending', 'Checked In' and 'Refunded'."""
+    path = tmp_path / "attendees.csv"
+    path.write_text(
+        "Order #,Order Date,First Name,Last Name,Email,Quantity,Ticket Type,Event Name,"
+        "Event Start Date,Total Paid,Attendee Status\n"
+        "1001,2024-03-01 10:05:33,Anna,Vries,anna@example.com,2,General Admission,Hamlet,"
+        "2024-03-15 20:00:00,25.00,Attending\n"
+        "1002,2024-03-02 11:00:00,Piet,Jansen,piet@example.com,1,Student,Hamlet,"
+        "2024-03-15 20:00:00,10.00,Checked In\n"
+        "1003,2024-03-02 12:00:00,Els,Bakker,els@example.com,1,General Admission,Macbeth,"
+        "2024-03-16 20:15:00,12.50,Refunded\n",
+        "utf-8",
+    )
+    key = DeploymentKey.generate()
+    with Warehouse(tmp_path / "w.duckdb", key.fingerprint) as warehouse:
+        report = deliver_file(path, "I0007", warehouse, key)
+        rows = warehouse.db.execute(
+            "SELECT status, ticket_type, ticket_count FROM tickets ORDER BY order_id"
+        ).fetchall()
+    assert (report.profile_source, report.loaded, report.rejected) == ("automatic", 3, 0)
+    assert rows == [
+        ("sold", "full_price", 2),
+        ("sold", "student", 1),
+        ("refunded", "full_price", 1),
+    ]

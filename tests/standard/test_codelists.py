@@ -8,7 +8,14 @@ from importlib import resources
 
 import pytest
 
-from publieksdata.standard.codelists import CODELIST_DIR, Code, CodeList, codelist, codelists
+from publieksdata.standard.codelists import (
+    CODELIST_DIR,
+    Code,
+    CodeList,
+    codelist,
+    codelists,
+    label_key,
+)
 from publieksdata.standard.text import LANGUAGES
 
 LISTS = codelists()
@@ -135,3 +142,41 @@ def test_lookup() -> None:
         discipline["no_such_code"]
     with pytest.raises(KeyError, match="genre"):
         codelist("no_such_list")
+
+
+@by_list
+def test_every_label_and_alias_stands_for_one_code(list_id: str) -> None:
+    """An alias may not also be another code's label or alias: it would quietly mean the
+    first one listed."""
+    seen: dict[str, str] = {}
+    for code in LISTS[list_id].codes:
+        words = {label_key(w) for w in (code.code, code.label.nl, code.label.en, *code.aliases)}
+        for word in words:
+            assert seen.setdefault(word, code.code) == code.code, (list_id, word)
+        for alias in code.aliases:
+            assert alias, (list_id, code.code)
+            assert alias == alias.strip(), (list_id, code.code)
+
+
+@pytest.mark.parametrize(
+    ("list_id", "label", "code"),
+    [
+        ("order_status", "Verkocht", "sold"),
+        ("order_status", "Checked In", "sold"),
+        ("order_status", "checked-in", "sold"),
+        ("order_status", "ATTENDING", "sold"),
+        ("order_status", "Canceled", "cancelled"),
+        ("order_status", "Refund", "refunded"),
+        ("order_status", "Gereserveerd", None),  # reserved is not sold: the user decides
+        ("gender", "Mevr.", "female"),
+        ("gender", "Dhr.", "male"),
+        ("gender", "X", "other"),
+        ("channel", "Website", "online"),
+        ("channel", "Aan de deur", "on_site"),
+        ("ticket_type", "General Admission", "full_price"),
+        ("ticket_type", "Vriendenpas", "member"),
+        ("ticket_type", "65+", "senior"),
+    ],
+)
+def test_labels_in_exports_find_their_code(list_id: str, label: str, code: str | None) -> None:
+    assert codelist(list_id).code_of(label) == code

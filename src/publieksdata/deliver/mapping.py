@@ -80,7 +80,8 @@ _SYNONYMS: dict[str, tuple[str, ...]] = {
                        "transactienummer", "bookingreference"),
     "order.ordered_at": ("orderdatum", "aankoopdatum", "verkoopdatum", "purchasedate", "orderdate"),
     "order.channel": ("kanaal", "channel", "saleschannel", "verkoopkanaal"),
-    "order.status": ("status", "orderstatus", "bestelstatus"),
+    "order.status": ("status", "orderstatus", "bestelstatus", "ticketstatus", "kaartstatus",
+                     "attendeestatus", "paymentstatus", "betaalstatus"),
     "customer.customer_id": ("klant", "klantid", "klantnr", "klantcode", "relatienummer",
                              "relatienr", "relatie", "customerid", "customernumber", "contactid"),
     "customer.email": ("email", "emailadres", "mail", "e-mail", "emailaddress"),
@@ -111,7 +112,8 @@ _SYNONYMS: dict[str, tuple[str, ...]] = {
     "ticket.ticket_count": ("aantal", "quantity", "qty", "aantalkaarten", "aantalkaartjes",
                             "aantaltickets", "numberoftickets", "tickets"),
     "ticket.price_paid": ("prijs", "ticketprijs", "kaartprijs", "bedrag", "betaald",
-                          "betaaldbedrag", "totaal", "price", "amount", "revenue", "paid"),
+                          "betaaldbedrag", "totaalbetaald", "totaal", "price", "amount",
+                          "amountpaid", "totalpaid", "revenue", "paid"),
     "ticket.price_category": ("rang", "prijsklasse", "pricezone", "pricecategory"),
     "ticket.ticket_type": ("kortingssoort", "prijssoort", "kaartsoort", "tickettype", "korting"),
 }  # fmt: skip
@@ -221,13 +223,8 @@ class MappingProfile:
 
 
 def _standard_code(target: str, text: str) -> str | None:
-    """A label matching a code or its Dutch or English label in the standard's code list."""
-    if target not in CODED:
-        return None
-    for code in codelist(CODED[target]).codes:
-        if text in (code.code.casefold(), code.label.nl.casefold(), code.label.en.casefold()):
-            return code.code
-    return None
+    """A label matching a code, its label or an alias in the standard's code list."""
+    return codelist(CODED[target]).code_of(text) if target in CODED else None
 
 
 def profile_from_layout(layout: Layout) -> MappingProfile:

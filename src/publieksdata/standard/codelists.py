@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, cached_property
 from importlib import resources
 from typing import Any
 
@@ -20,6 +21,7 @@ class Code:
     code: str
     label: Text
     parent: str | None = None
+    aliases: tuple[str, ...] = ()  # other words exports use for it, Dutch and English
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -47,9 +49,27 @@ class CodeList:
         """The codes in their documented order."""
         return tuple(c.code for c in self.codes)
 
+    def code_of(self, label: str) -> str | None:
+        """The code a label stands for: the code itself, its Dutch or English label or one of
+        its aliases ('Checked in', 'checked-in' and 'CHECKED_IN' alike); None if none."""
+        return self._words.get(label_key(label))
+
+    @cached_property
+    def _words(self) -> dict[str, str]:
+        words: dict[str, str] = {}
+        for c in self.codes:
+            for word in (c.code, c.label.nl, c.label.en, *c.aliases):
+                words.setdefault(label_key(word), c.code)
+        return words
+
     def children(self, parent: str) -> tuple[str, ...]:
         """Codes whose parent is ``parent`` (the genres of one discipline)."""
         return tuple(c.code for c in self.codes if c.parent == parent)
+
+
+def label_key(text: str) -> str:
+    """Labels compare without case, and with spaces, dots, dashes and underscores alike."""
+    return " ".join(re.split(r"[\s._-]+", text.casefold())).strip()
 
 
 def _parse(data: dict[str, Any]) -> CodeList:
@@ -58,7 +78,8 @@ def _parse(data: dict[str, Any]) -> CodeList:
             code=c["code"],
             label=Text.from_json(c["label"]),
             parent=c.get("parent"),
-            extra={k: v for k, v in c.items() if k not in {"code", "label", "parent"}},
+            aliases=tuple(c.get("aliases", ())),
+            extra={k: v for k, v in c.items() if k not in {"code", "label", "parent", "aliases"}},
         )
         for c in data["codes"]
     )

@@ -40,6 +40,7 @@ _WORDS: dict[str, tuple[str, str]] = {
     "code": ("Code", "Code"),
     "label": ("Omschrijving", "Label"),
     "parent": ("Hoort bij", "Belongs to"),
+    "aliases": ("Ook herkend als", "Also recognised as"),
     "parameters": ("Parameters", "Parameters"),
     "pattern": ("patroon", "pattern"),
     "codelist": ("codelijst", "code list"),
@@ -142,9 +143,12 @@ def render(language: Language) -> str:
     lines += [f"## {_w('codelists', language)}", ""]
     for cl in codelists().values():
         has_parent = any(c.parent for c in cl.codes)
+        has_aliases = any(c.aliases for c in cl.codes)
         cols = [_w("code", language), _w("label", language)]
         if has_parent:
             cols.append(_w("parent", language))
+        if has_aliases:
+            cols.append(_w("aliases", language))
         lines += [
             f'<a id="codelist-{cl.id}"></a>',
             f"### {cl.title(language)} (`{cl.id}`, {_w('version', language).lower()} {cl.version})",
@@ -156,6 +160,7 @@ def render(language: Language) -> str:
         ]
         for c in cl.codes:
             row = [f"`{c.code}`", c.label(language)] + ([f"`{c.parent}`"] if has_parent else [])
+            row += [", ".join(c.aliases)] if has_aliases else []
             lines.append("| " + " | ".join(_cell(x) for x in row) + " |")
         lines.append("")
     return "\n".join(lines).rstrip() + "\n"
