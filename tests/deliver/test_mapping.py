@@ -133,6 +133,7 @@ CLOCKS = ["20:15", "14:30", "20:15"]
         ("Opmerking bestelling", ["graag aan het gangpad", "", "rolstoel"], None),
         ("Bestelling op naam", ["ja", "nee", "ja"], None),
         ("Besteld op", ["website", "kassa", "telefoon"], None),  # says a moment, holds none
+        ("Besteltijd", CLOCKS, None),  # a time of day is not the moment of an order
     ],
 )
 def test_headers_naming_a_moment_in_two_words_are_read_by_their_content(

@@ -343,7 +343,7 @@ def _by_parts(header: str, values: list[str]) -> str | None:
     for target, whats in _WHAT_PARTS:
         rests = [key.replace(what, " ", 1).split() for what in whats if what in key]
         if any(_names_moment(word) for rest in rests for word in rest):
-            moments = _DATETIME_FORMATS + _TIME_FORMATS
+            moments = _DATETIME_FORMATS + (() if target == "order.ordered_at" else _TIME_FORMATS)
             return target if not values or _fits(values, moments) else None
     return None
 
