@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from publieksdata.deliver.delivery import corrected_mapping, deliver_file
+from publieksdata.deliver.delivery import DeliveryReport, corrected_mapping, deliver_file
 from publieksdata.deliver.layouts import LAYOUTS
 from publieksdata.deliver.mapping import (
     _DATETIME_FORMATS,
@@ -143,22 +144,29 @@ def test_headers_naming_a_moment_in_two_words_are_read_by_their_content(
     assert profile.columns.get(header) == target
 
 
+def _delivered(
+    tmp_path: Path, text: str, sql: str, store: MappingStore | None = None
+) -> tuple[DeliveryReport, list[tuple[Any, ...]]]:
+    """An export written out as text, delivered into a fresh warehouse: the report, and the
+    rows ``sql`` finds there."""
+    path = tmp_path / "export.csv"
+    path.write_text(text, "utf-8")
+    key = DeploymentKey.generate()
+    with Warehouse(tmp_path / "w.duckdb", key.fingerprint) as warehouse:
+        report = deliver_file(path, "I0007", warehouse, key, mappings=store)
+        return report, warehouse.db.execute(sql).fetchall()
+
+
 def test_an_export_with_its_own_words_for_moments_loads_without_a_mapping(tmp_path: Path) -> None:
     """'Datum bestelling' and an 'Aanvang' with date and time: recognised, not asked for."""
-    path = tmp_path / "eigen.csv"
-    path.write_text(
+    report, starts = _delivered(
+        tmp_path,
         "Ordernr;Datum bestelling;E-mail;Voorstelling;Aanvang;Bedrag;Status\n"
         "A1;1-3-2024 10:05;p@example.nl;De Storm;15-3-2024 20:00;25,50;Verkocht\n"
         "A2;2-3-2024 11:00;a@example.nl;De Storm;15-3-2024 20:00;12,75;Verkocht\n"
         "A3;2-3-2024 12:00;b@example.nl;Hamlet;16-3-2024 20:15;12,75;Verkocht\n",
-        "utf-8",
+        "SELECT DISTINCT strftime(starts_at, '%Y-%m-%d %H:%M') FROM tickets ORDER BY 1",
     )
-    key = DeploymentKey.generate()
-    with Warehouse(tmp_path / "w.duckdb", key.fingerprint) as warehouse:
-        report = deliver_file(path, "I0007", warehouse, key)
-        starts = warehouse.db.execute(
-            "SELECT DISTINCT strftime(starts_at, '%Y-%m-%d %H:%M') FROM tickets ORDER BY 1"
-        ).fetchall()
     assert (report.profile_source, report.loaded, report.rejected) == ("automatic", 3, 0)
     assert [s for (s,) in starts] == ["2024-03-15 20:00", "2024-03-16 20:15"]
 
@@ -212,23 +220,19 @@ def test_columns_that_write_their_moments_differently_each_keep_their_notation(
     tmp_path: Path,
 ) -> None:
     """Orders with seconds, performances without, birth dates in ISO: all three are read."""
-    path = tmp_path / "eigen.csv"
-    path.write_text(
+    store = MappingStore(tmp_path / "mappings")
+    report, rows = _delivered(
+        tmp_path,
         "Ordernr;Besteldatum;E-mail;Geboortedatum;Voorstelling;Datum voorstelling;Bedrag;Status\n"
         "A1;01-03-2024 10:05:33;p@example.nl;1980-03-15;De Storm;15-03-2024 20:00;25,50;Verkocht\n"
         "A2;02-03-2024 11:00:00;a@example.nl;1975-11-02;De Storm;15-03-2024 20:00;12,75;Verkocht\n"
         "A3;02-03-2024 12:00:59;b@example.nl;2001-01-31;Hamlet;16-03-2024 20:15;12,75;Verkocht\n",
-        "utf-8",
+        "SELECT birth_year, ordered_at FROM tickets ORDER BY birth_year",
+        store,
     )
-    store = MappingStore(tmp_path / "mappings")
-    key = DeploymentKey.generate()
-    with Warehouse(tmp_path / "w.duckdb", key.fingerprint) as warehouse:
-        report = deliver_file(path, "I0007", warehouse, key, mappings=store)
-        years = warehouse.db.execute("SELECT birth_year FROM tickets ORDER BY 1").fetchall()
-        ordered = warehouse.scalar("SELECT max(ordered_at) FROM tickets")
     assert (report.loaded, report.rejected, report.warnings) == (3, 0, 0)
-    assert [y for (y,) in years] == [1975, 1980, 2001]
-    assert ordered == dt.datetime(2024, 3, 2, 12, 0, 59)
+    assert [year for year, _ in rows] == [1975, 1980, 2001]
+    assert rows[2][1] == dt.datetime(2024, 3, 2, 12, 0, 59)  # its seconds kept
     saved = store.latest("I0007")
     assert saved is not None
     assert saved.notation("performance.starts_at") == "%d-%m-%Y %H:%M"
@@ -239,8 +243,8 @@ def test_columns_that_write_their_moments_differently_each_keep_their_notation(
 def test_an_attendee_list_in_english_loads_without_a_mapping(tmp_path: Path) -> None:
     """The columns and words of an event platform's attendee export: 'Order #', 'Event Start
     Date', 'Total Paid', 'Attendee Status' with 'Attending', 'Checked In' and 'Refunded'."""
-    path = tmp_path / "attendees.csv"
-    path.write_text(
+    report, rows = _delivered(
+        tmp_path,
         "Order #,Order Date,First Name,Last Name,Email,Quantity,Ticket Type,Event Name,"
         "Event Start Date,Total Paid,Attendee Status\n"
         "1001,2024-03-01 10:05:33,Anna,Vries,anna@example.com,2,General Admission,Hamlet,"
@@ -249,14 +253,8 @@ def test_an_attendee_list_in_english_loads_without_a_mapping(tmp_path: Path) -> 
         "2024-03-15 20:00:00,10.00,Checked In\n"
         "1003,2024-03-02 12:00:00,Els,Bakker,els@example.com,1,General Admission,Macbeth,"
         "2024-03-16 20:15:00,12.50,Refunded\n",
-        "utf-8",
+        "SELECT status, ticket_type, ticket_count FROM tickets ORDER BY order_id",
     )
-    key = DeploymentKey.generate()
-    with Warehouse(tmp_path / "w.duckdb", key.fingerprint) as warehouse:
-        report = deliver_file(path, "I0007", warehouse, key)
-        rows = warehouse.db.execute(
-            "SELECT status, ticket_type, ticket_count FROM tickets ORDER BY order_id"
-        ).fetchall()
     assert (report.profile_source, report.loaded, report.rejected) == ("automatic", 3, 0)
     assert rows == [
         ("sold", "full_price", 2),
