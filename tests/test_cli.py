@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import pytest
 import typer
 
@@ -131,6 +132,49 @@ def test_demo_ends_with_an_honest_summary(tmp_path: Path) -> None:
     assert (tmp_path / "demo" / "publieksdata.key").stat().st_mode & 0o777 == 0o600
     again = run("demo", "--out", str(tmp_path / "demo"))  # runs again on the same folder
     assert again.returncode == 0, again.stderr
+
+
+RESERVED = (
+    "Ordernr;Besteldatum;E-mail;Voorstelling;Aanvang;Bedrag;Status\n"
+    "A1;01-03-2024 10:05;p@example.nl;De Storm;15-03-2024 20:00;25,50;Verkocht\n"
+    "A2;02-03-2024 11:00;a@example.nl;De Storm;15-03-2024 20:00;12,75;Gereserveerd\n"
+    "A3;02-03-2024 12:00;b@example.nl;Hamlet;16-03-2024 20:15;12,75;Gereserveerd\n"
+)
+
+
+def test_a_value_outside_the_code_list_is_mapped_and_the_file_delivered_again(
+    tmp_path: Path,
+) -> None:
+    """The advice names --value; the same file delivered again with it replaces the first
+    delivery instead of being refused as a repeat, and nothing counts twice."""
+    export = tmp_path / "export.csv"
+    export.write_text(RESERVED, "utf-8")
+    assert run("key", "init", "--key-file", str(tmp_path / "key")).returncode == 0
+    deliver = ("--lang", "en", "deliver", str(export), "--institution", "I0009", "--no-prepare",
+               "--data", str(tmp_path / "data"), "--key-file", str(tmp_path / "key"))  # fmt: skip
+    first = run(*deliver)
+    assert first.returncode == 0, first.stderr
+    assert "loaded 1, rejected 2" in first.stdout
+    assert "--value 'Column:value=code'" in first.stdout
+    for wrong, code in (
+        ("Status=cancelled", "[cli-value]"),
+        ("Status:Gereserveerd=reserved", "[mapping-value-code]"),
+        ("Voorstelling:Hamlet=cancelled", "[mapping-value-column]"),
+    ):
+        refused = run(*deliver, "--value", wrong)
+        assert refused.returncode == 2, wrong
+        assert refused.stderr.startswith(code), refused.stderr
+    again = run(*deliver, "--value", "Status:Gereserveerd=cancelled")
+    assert again.returncode == 0, again.stderr
+    assert "loaded 3, rejected 0" in again.stdout
+    assert "Replaces delivery 1." in again.stdout
+    with duckdb.connect(str(tmp_path / "data" / "warehouse.duckdb"), read_only=True) as db:
+        statuses = db.execute("SELECT delivery_id, status FROM deliveries ORDER BY 1").fetchall()
+        tickets = db.execute("SELECT delivery_id, count(*) FROM tickets GROUP BY 1").fetchall()
+    assert statuses == [(1, "replaced"), (2, "loaded")]
+    assert tickets == [(2, 3)]
+    repeat = run(*deliver)  # the same file without a correction: a repeat, nothing added
+    assert "delivered before (delivery 2)" in repeat.stdout
 
 
 def test_version() -> None:

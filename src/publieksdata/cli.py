@@ -386,6 +386,20 @@ def _parse_map(pairs: list[str]) -> dict[str, str | None]:
     return changes
 
 
+def _parse_values(triples: list[str]) -> dict[str, dict[str, str]]:
+    changes: dict[str, dict[str, str]] = {}
+    for triple in triples:
+        left, sep, code = triple.rpartition("=")
+        header, colon, label = left.partition(":")
+        if not (sep and colon and header.strip() and label.strip() and code.strip()):
+            raise PubliekError(
+                "cli-value", f"Schrijf --value als 'Kolom:waarde=code', niet '{triple}'.",
+                f"Write --value as 'Column:value=code', not '{triple}'.",
+            )  # fmt: skip
+        changes.setdefault(header.strip(), {})[label.strip()] = code.strip()
+    return changes
+
+
 @app.command()
 def deliver(
     file: Annotated[
@@ -402,6 +416,14 @@ def deliver(
         list[str] | None,
         typer.Option("--map", help="Correct the mapping: 'Column=field' (repeatable)."),
     ] = None,
+    values: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--value",
+            help="Map a value to a code: 'Column:value=code', e.g. 'Status:Gereserveerd="
+            "cancelled' (repeatable).",
+        ),
+    ] = None,
     data: DataOption = None,
     key_file: KeyOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
@@ -417,8 +439,9 @@ def deliver(
     settings = Settings.load(data=data, key_file=key_file)
     store = MappingStore(settings.mappings)
     profile = None
-    if mapping:
-        profile = corrected_mapping(file, institution, _parse_map(mapping), store)
+    if mapping or values:
+        profile = corrected_mapping(file, institution, _parse_map(mapping or []), store,
+                                    values=_parse_values(values or []))  # fmt: skip
     warehouse, key = _warehouse(settings)
     with warehouse, _progress() as bar:
         task = bar.add_task(_say("rijen", "rows"), total=None)

@@ -12,7 +12,7 @@ import datetime as dt
 import json
 import sys
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field, replace
 from itertools import chain
@@ -40,6 +40,7 @@ from publieksdata.deliver.mapping import (
     recognise,
     with_columns,
     with_notations,
+    with_values,
 )
 from publieksdata.deliver.prefetch import prefetched
 from publieksdata.deliver.problems import CATALOGUE, Problem, ProblemGroup, ProblemLog, number
@@ -108,9 +109,9 @@ class DeliveryReport:
         out = [", ".join(f"{w} {number(n, language)}" for w, n in zip(words, numbers, strict=True))]
         if self.replaced is not None:
             out.append(
-                f"Vervangt levering {self.replaced} voor dezelfde periode."
+                f"Vervangt levering {self.replaced}."
                 if nl
-                else f"Replaces delivery {self.replaced} for the same period."
+                else f"Replaces delivery {self.replaced}."
             )
         if self.ignored_columns:
             label = "Genegeerde kolommen" if nl else "Ignored columns"
@@ -299,16 +300,22 @@ def _load_batches(
 
 
 def corrected_mapping(
-    path: Path, institution_id: str, changes: dict[str, str | None], store: MappingStore
+    path: Path,
+    institution_id: str,
+    changes: dict[str, str | None],
+    store: MappingStore,
+    values: Mapping[str, Mapping[str, str]] | None = None,
 ) -> MappingProfile:
-    """Apply a user's corrections ('Column=field') to the mapping this file would get, and
-    save the result as the institution's next mapping version."""
+    """Apply a user's corrections ('Column=field', and 'Column:label=code' as ``values``) to
+    the mapping this file would get, and save the result as the institution's next mapping
+    version."""
     with open_export(path) as reader:
         sample = next(reader.batches(1000), None)
         recognition = recognise(reader.facts.headers, sample, store.latest(institution_id))
     profile = with_columns(recognition.profile, changes)
     if recognition.source != "built-in":
         profile = with_notations(profile, sample)
+    profile = with_values(profile, values or {})
     return store.save(institution_id, profile)
 
 
@@ -386,7 +393,7 @@ def deliver_file(
         earlier = None
         if warehouse.has_delivery_of_size(institution_id, file_facts.size_bytes):
             earlier = warehouse.find_delivery(institution_id, sha256=sha256.result())
-        if earlier is not None:
+        if earlier is not None and profile is None:  # with a corrected mapping it replaces
             warehouse.log("delivery-repeated", institution_id, {"delivery": earlier.delivery_id})
             return DeliveryReport(institution_id, "already-delivered", earlier.delivery_id)
         batches = reader.batches(BATCH_ROWS)
@@ -419,10 +426,18 @@ def deliver_file(
             duplicates.drop_across_batches(warehouse.db, delivery_id)
             to_confirm = code_productions(warehouse, delivery_id, institution_id)
             chosen_period = period or _period(warehouse, delivery_id)
-            previous = warehouse.find_delivery(institution_id, period=chosen_period)
-            if previous is not None:
-                warehouse.withdraw(previous.delivery_id, status="replaced",
+            # the same file delivered again with a corrected mapping, and the delivery of
+            # the same period: both are replaced
+            replaced = [earlier] if earlier is not None else []
+            same_period = warehouse.find_delivery(institution_id, period=chosen_period)
+            if same_period is not None and same_period.delivery_id not in [
+                r.delivery_id for r in replaced
+            ]:
+                replaced.append(same_period)
+            for record in replaced:
+                warehouse.withdraw(record.delivery_id, status="replaced",
                                    replaced_by=delivery_id, refresh=False)  # fmt: skip
+            previous = replaced[0] if replaced else None
             summary.refresh_institutions(warehouse.db, [institution_id])
             summary.refresh_persons(warehouse.db, {p for pair in counts.merges for p in pair})
             file_facts = replace(file_facts, sha256=sha256.result())

@@ -448,6 +448,44 @@ def with_columns(profile: MappingProfile, changes: Mapping[str, str | None]) -> 
     return replace(profile, columns=columns, name="custom")
 
 
+def with_values(
+    profile: MappingProfile, changes: Mapping[str, Mapping[str, str]]
+) -> MappingProfile:
+    """The profile with labels of coded columns mapped to codes ({header: {label: code}}),
+    as a user tells what a system's own word means ('Gereserveerd' is 'cancelled')."""
+    values = {target: dict(labels) for target, labels in profile.values.items()}
+    for header, labels in changes.items():
+        target = profile.columns.get(header)
+        if target is None:
+            known = ", ".join(h for h, t in profile.columns.items() if t in CODED) or "-"
+            raise PubliekError(
+                "mapping-value-column",
+                f"Kolom '{header}' is niet gekoppeld aan een veld met een codelijst. "
+                f"Kolommen met codes: {known}.",
+                f"Column '{header}' is not mapped to a field with a code list. "
+                f"Columns with codes: {known}.",
+            )
+        if target not in CODED:
+            raise PubliekError(
+                "mapping-value-column",
+                f"Kolom '{header}' ({target}) heeft geen codelijst; alleen waarden van "
+                "codevelden worden gekoppeld.",
+                f"Column '{header}' ({target}) has no code list; only values of coded fields "
+                "are mapped.",
+            )
+        codes = codelist(CODED[target])
+        for label, code in labels.items():
+            if code not in codes:
+                raise PubliekError(
+                    "mapping-value-code",
+                    f"'{code}' is geen code uit {codes.id}. Kies uit: {', '.join(codes.values)}.",
+                    f"'{code}' is not a code of {codes.id}. Choose one of: "
+                    f"{', '.join(codes.values)}.",
+                )
+            values.setdefault(target, {})[label.strip().casefold()] = code
+    return replace(profile, values=values, name="custom")
+
+
 class MappingStore:
     """Saved mappings per institution, each save a new version; nothing identifying in them."""
 

@@ -56,12 +56,16 @@ CATALOGUE: dict[str, ProblemType] = {
            "Gebruik een heel getal vanaf 1.", "Use a whole number from 1."),
         _p("unknown-code", "error", "deze waarde komt niet voor in de codelijst",
            "this value is not in the code list",
-           "Voeg de waarde toe aan de koppeling of gebruik een code uit {codelist}.",
-           "Add the value to the mapping or use a code from {codelist}."),
+           "Koppel de waarde aan een code uit {codelist} met --value 'Kolom:waarde=code' en "
+           "lever opnieuw.",
+           "Map the value to a code of {codelist} with --value 'Column:value=code' and "
+           "deliver again."),
         _p("unknown-code-dropped", "warning", "deze waarde is onbekend en is weggelaten",
            "this value is unknown and was left out",
-           "Voeg de waarde toe aan de koppeling als die telt; zie {codelist}.",
-           "Add the value to the mapping if it matters; see {codelist}."),
+           "Koppel de waarde als die telt aan een code uit {codelist} met "
+           "--value 'Kolom:waarde=code'.",
+           "If it matters, map the value to a code of {codelist} with "
+           "--value 'Column:value=code'."),
         _p("bad-postcode", "warning", "dit is geen Nederlandse postcode (verwacht 1234 AB)",
            "this is not a Dutch postcode (expected 1234 AB)",
            "De rij is geladen zonder postcode; verbeter de postcode in het kassasysteem.",
