@@ -160,10 +160,13 @@ def test_a_value_outside_the_code_list_is_mapped_and_the_file_delivered_again(
         ("Status=cancelled", "[cli-value]"),
         ("Status:Gereserveerd=reserved", "[mapping-value-code]"),
         ("Voorstelling:Hamlet=cancelled", "[mapping-value-column]"),
+        ("E-mail piet.canary@example.nl", "[cli-value]"),  # what is typed is not repeated
+        ("Status:Gereserveerd=piet.canary@example.nl", "[mapping-value-code]"),
     ):
         refused = run(*deliver, "--value", wrong)
         assert refused.returncode == 2, wrong
         assert refused.stderr.startswith(code), refused.stderr
+        assert "canary" not in refused.stderr
     again = run(*deliver, "--value", "Status:Gereserveerd=cancelled")
     assert again.returncode == 0, again.stderr
     assert "loaded 3, rejected 0" in again.stdout

@@ -393,8 +393,11 @@ def _parse_values(triples: list[str]) -> dict[str, dict[str, str]]:
         header, colon, label = left.partition(":")
         if not (sep and colon and header.strip() and label.strip() and code.strip()):
             raise PubliekError(
-                "cli-value", f"Schrijf --value als 'Kolom:waarde=code', niet '{triple}'.",
-                f"Write --value as 'Column:value=code', not '{triple}'.",
+                # not repeated: a value typed here could be anything, a person's too
+                "cli-value", "Schrijf --value als 'Kolom:waarde=code', bijvoorbeeld "
+                "'Status:Gereserveerd=cancelled'.",
+                "Write --value as 'Column:value=code', for example "
+                "'Status:Gereserveerd=cancelled'.",
             )  # fmt: skip
         changes.setdefault(header.strip(), {})[label.strip()] = code.strip()
     return changes

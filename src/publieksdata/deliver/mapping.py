@@ -321,8 +321,10 @@ def _notations(columns: dict[str, str], sample: pa.RecordBatch | None) -> dict[s
     for target, key in _MOMENT_FIELDS.items():
         header = next((h for h, t in columns.items() if t == target), None)
         values = _sample_strings(sample, header) if header else []
+        if not values:
+            continue
         fmt = _fits(values, _TIME_FORMATS if key == "time_format" else _DATETIME_FORMATS)
-        if not values or fmt is None:
+        if fmt is None:
             continue
         found.setdefault(key, fmt)
         if fmt != found[key]:
@@ -478,8 +480,9 @@ def with_values(
             if code not in codes:
                 raise PubliekError(
                     "mapping-value-code",
-                    f"'{code}' is geen code uit {codes.id}. Kies uit: {', '.join(codes.values)}.",
-                    f"'{code}' is not a code of {codes.id}. Choose one of: "
+                    f"Kolom '{header}': dat is geen code uit {codes.id}. Kies uit: "
+                    f"{', '.join(codes.values)}.",
+                    f"Column '{header}': that is not a code of {codes.id}. Choose one of: "
                     f"{', '.join(codes.values)}.",
                 )
             values.setdefault(target, {})[label.strip().casefold()] = code
