@@ -3,7 +3,7 @@ confirmations that stick, and touring productions recognised across venues."""
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from pathlib import Path
 
 import duckdb
@@ -130,3 +130,55 @@ def test_a_touring_production_is_one_production_across_venues(
     ).fetchall()
     db.close()
     assert len(shared) >= len(touring) * 0.5
+
+
+def test_codes_are_decided_over_the_whole_delivery_whatever_the_batches(
+    sector: SectorSummary, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Rows are coded before they are loaded, batch by batch. A production whose batches
+    disagree (its genre missing from the first part of the export, and given as two genres
+    in the rest) still ends with the delivery's most frequent code on every row, whatever
+    the batch size; a confirmed production keeps its confirmed code."""
+    export = max((e for e in sector.exports if e["layout"] == "kassa_nl"),
+                 key=lambda e: e["rows"])  # fmt: skip
+    header, *lines = (sector.folder / export["file"]).read_text("utf-8-sig").splitlines()
+    names = header.split(";")
+    title, genre = names.index("Voorstelling"), names.index("Genre")
+    cells = [line.split(";") for line in lines]
+    busiest = Counter(c[title] for c in cells).most_common(1)[0][0]
+    for c in cells[: len(cells) // 2]:
+        if c[title] == busiest:
+            c[genre] = ""
+    path = tmp_path / "export.csv"
+    path.write_text("\n".join([header, *(";".join(c) for c in cells)]) + "\n", "utf-8")
+    institution = export["institution_id"]
+    found = []
+    for batch_rows in (200_000, 300):
+        monkeypatch.setattr("publieksdata.deliver.delivery.BATCH_ROWS", batch_rows)
+        with Warehouse(tmp_path / f"{batch_rows}.duckdb", KEY.fingerprint) as warehouse:
+            deliver_file(path, institution, warehouse, KEY)
+            confirmed = warehouse.scalar(
+                "SELECT production_title FROM tickets WHERE production_title <> ? "
+                "GROUP BY ALL ORDER BY count(*) DESC, 1 LIMIT 1", [busiest],
+            )  # fmt: skip
+            confirm(warehouse, institution, confirmed, "comedy")
+            again = tmp_path / "again.csv"
+            again.write_bytes(path.read_bytes() + b"\n")
+            deliver_file(again, institution, warehouse, KEY, period="again")
+            for delivery in (1, 2):
+                codes = warehouse.db.execute(
+                    "SELECT DISTINCT discipline, genre FROM tickets "
+                    "WHERE production_title = ? AND delivery_id = ?", [busiest, delivery],
+                ).fetchall()  # fmt: skip
+                assert len(codes) == 1
+                assert codes[0][1] is not None  # the export's code, not a suggestion
+            assert warehouse.db.execute(
+                "SELECT DISTINCT genre FROM tickets WHERE production_title = ? AND "
+                "delivery_id = 2", [confirmed],
+            ).fetchall() == [("comedy",)]  # fmt: skip
+            found.append(warehouse.db.execute(
+                "SELECT delivery_id, source_row, discipline, genre FROM tickets ORDER BY ALL"
+            ).fetchall())  # fmt: skip
+            found.append(warehouse.db.execute("SELECT * FROM productions ORDER BY ALL").fetchall())
+    assert found[0] == found[2]
+    assert found[1] == found[3]

@@ -11,10 +11,13 @@ from __future__ import annotations
 import csv
 import re
 import unicodedata
-from dataclasses import dataclass
+from collections import Counter
+from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from publieksdata.errors import PubliekError
 from publieksdata.sql import with_arrow
@@ -95,44 +98,136 @@ def _main_discipline(warehouse: Warehouse, institution_id: str) -> str | None:
     return str(rows[0][0]).split(";")[0] if rows and rows[0][0] else None
 
 
-def code_productions(warehouse: Warehouse, delivery_id: int, institution_id: str) -> int:
-    """Code the productions of a delivery and write the codes onto its rows.
+def _array(values: pa.Array | pa.ChunkedArray) -> pa.Array:
+    return values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
 
-    Codes from the export win over suggestions; a confirmation by the institution is never
-    overwritten. Returns the number of productions that still need a confirmation.
+
+@dataclass
+class Census:
+    """What one batch says about its productions, and the codes it was loaded with."""
+
+    named: dict[str, tuple[str, str | None]] = field(default_factory=dict)  # title, producer
+    counts: dict[str, Counter[tuple[str, str]]] = field(default_factory=dict)  # field, code
+    written: dict[str, tuple[str | None, str | None]] = field(default_factory=dict)
+
+
+def _most_frequent(counts: Counter[tuple[str, str]], name: str) -> str | None:
+    """The code given most often for a field (the first in order of a tie)."""
+    given = [(-n, code) for (field_name, code), n in counts.items() if field_name == name]
+    return min(given)[1] if given else None
+
+
+class Coder:
+    """The codes of one delivery's productions, written onto each row before it is loaded.
+
+    Rows are not coded after loading: once one row of a transaction is updated, DuckDB
+    writes all of the transaction's rows again at commit (docs/decisions/0012). Each batch
+    is coded by what it says itself, in the threads that prepare batches; :meth:`finish`
+    decides for the whole delivery and recodes only rows whose batch said otherwise (an
+    export that gives a production's genre on some rows and not on others). A code from the
+    export wins over a suggestion, the most frequent one over the delivery, and a
+    confirmation by the institution wins over both.
     """
-    main = _main_discipline(warehouse, institution_id)
-    seen = warehouse.db.execute(
-        "SELECT production_key, any_value(production_title), any_value(producer), "
-        "mode(genre), mode(discipline) FROM tickets WHERE delivery_id = ? "
-        "AND production_key IS NOT NULL GROUP BY production_key",
-        [delivery_id],
-    ).fetchall()
-    rows: list[tuple[object, ...]] = []
-    for key, title, producer, genre, discipline in seen:
-        if genre or discipline:
-            coding = Coding(discipline or genre_discipline(genre), genre, "export", 1.0)
-        else:
-            coding = suggest(title, main)
-        rows.append((institution_id, key, title, producer, coding.discipline, coding.genre,
-                     coding.source, coding.confidence))  # fmt: skip
-    if rows:  # one statement: DuckDB takes a few milliseconds per upserted row otherwise
+
+    def __init__(self, warehouse: Warehouse, institution_id: str) -> None:
+        self._warehouse = warehouse
+        self._institution = institution_id
+        self._main = _main_discipline(warehouse, institution_id)
+        self._confirmed = {
+            str(key): (discipline, genre)
+            for key, discipline, genre in warehouse.db.execute(
+                "SELECT production_key, discipline, genre FROM productions "
+                "WHERE institution_id = ? AND source = 'confirmed'",
+                [institution_id],
+            ).fetchall()
+        }
+        self._delivery = Census()
+        self._written: dict[str, set[tuple[str | None, str | None]]] = {}
+
+    def fill(self, table: pa.Table) -> tuple[pa.Table, Census]:
+        """The batch with each production's codes on its rows (rows without a production
+        keep the codes the export gave them), and its census. Safe in several threads."""
+        encoded = pc.dictionary_encode(_array(table["production_key"]))
+        present = encoded.dictionary.to_pylist()
+        index = np.asarray(encoded.indices.fill_null(-1).to_numpy(), np.int64)
+        rows = np.flatnonzero(index >= 0)
+        first = np.zeros(len(present), np.int64)
+        first[index[rows[::-1]]] = rows[::-1]  # the last write wins: each key's first row
+        census = Census()
+        named = zip(present, *(table[c].take(first).to_pylist()
+                               for c in ("production_title", "producer")), strict=True)  # fmt: skip
+        for key, title, producer in named:
+            census.named[key] = (title, producer)
+            census.counts[key] = Counter()
+        for name in ("discipline", "genre"):
+            codes = pc.dictionary_encode(_array(table[name]))
+            code = np.asarray(codes.indices.fill_null(-1).to_numpy(), np.int64)
+            given = (index >= 0) & (code >= 0)
+            width = len(codes.dictionary)
+            counts = np.bincount(index[given] * width + code[given])
+            labels = codes.dictionary.to_pylist()
+            for pair in np.flatnonzero(counts).tolist():
+                census.counts[present[pair // width]][(name, labels[pair % width])] = int(
+                    counts[pair]
+                )
+        for key in present:
+            census.written[key] = self._row_codes(key, census)
+        for position, name in enumerate(("discipline", "genre")):
+            coded = pa.array([census.written[k][position] for k in present], pa.string())
+            column = pc.if_else(pc.is_null(encoded.indices), table[name],
+                                coded.take(encoded.indices))  # fmt: skip
+            table = table.set_column(table.schema.get_field_index(name), name, column)
+        return table, census
+
+    def note(self, census: Census) -> None:
+        """Add a loaded batch's census to the delivery's."""
+        for key, named in census.named.items():
+            self._delivery.named.setdefault(key, named)
+            self._delivery.counts.setdefault(key, Counter()).update(census.counts[key])
+            self._written.setdefault(key, set()).add(census.written[key])
+
+    def _decided(self, key: str, census: Census) -> Coding:
+        """What a census says about a production: the export's most frequent codes, else
+        a suggestion from its title."""
+        discipline, genre = (_most_frequent(census.counts[key], n) for n in ("discipline", "genre"))
+        if discipline or genre:
+            return Coding(discipline or genre_discipline(genre or ""), genre, "export", 1.0)
+        return suggest(census.named[key][0], self._main)
+
+    def _row_codes(self, key: str, census: Census) -> tuple[str | None, str | None]:
+        if key in self._confirmed:
+            return self._confirmed[key]
+        coding = self._decided(key, census)
+        return coding.discipline, coding.genre
+
+    def finish(self, delivery_id: int) -> int:
+        """Store the decisions as the institution's productions (a confirmation stays) and
+        recode rows whose decision changed after they were loaded. Returns the number of
+        the institution's productions that still need a confirmation."""
         columns = ("institution_id", "production_key", "title", "producer", "discipline",
                    "genre", "source", "confidence")  # fmt: skip
-        with_arrow(
-            warehouse.db,
-            "INSERT INTO productions SELECT * FROM data "
-            "ON CONFLICT (institution_id, production_key) DO UPDATE SET "
-            "discipline = excluded.discipline, genre = excluded.genre, "
-            "source = excluded.source, confidence = excluded.confidence "
-            "WHERE productions.source <> 'confirmed'",
-            pa.table({name: [row[i] for row in rows] for i, name in enumerate(columns)}),
-        )
-    _write_codes(warehouse, institution_id, "t.delivery_id = ?", [delivery_id])
-    return int(warehouse.scalar(
-        "SELECT count(*) FROM productions WHERE institution_id = ? AND source IN "
-        "('suggested', 'unknown')", [institution_id],
-    ))  # fmt: skip
+        rows, stale = [], False
+        for key, (title, producer) in self._delivery.named.items():
+            coding = self._decided(key, self._delivery)
+            stale |= self._written[key] != {self._row_codes(key, self._delivery)}
+            rows.append((self._institution, key, title, producer, coding.discipline,
+                         coding.genre, coding.source, coding.confidence))  # fmt: skip
+        if rows:  # one statement: DuckDB takes a few milliseconds per upserted row otherwise
+            with_arrow(
+                self._warehouse.db,
+                "INSERT INTO productions SELECT * FROM data "
+                "ON CONFLICT (institution_id, production_key) DO UPDATE SET "
+                "discipline = excluded.discipline, genre = excluded.genre, "
+                "source = excluded.source, confidence = excluded.confidence "
+                "WHERE productions.source <> 'confirmed'",
+                pa.table({name: [row[i] for row in rows] for i, name in enumerate(columns)}),
+            )
+        if stale:
+            _write_codes(self._warehouse, self._institution, "t.delivery_id = ?", [delivery_id])
+        return int(self._warehouse.scalar(
+            "SELECT count(*) FROM productions WHERE institution_id = ? AND source IN "
+            "('suggested', 'unknown')", [self._institution],
+        ))  # fmt: skip
 
 
 def _write_codes(

@@ -23,7 +23,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from publieksdata.deliver.coding import code_productions
+from publieksdata.deliver.coding import Census, Coder
 from publieksdata.deliver.convert import (
     Conversion,
     accepted_identities,
@@ -214,10 +214,11 @@ class _Prepared:
     nodes: Nodes  # the same keys as numbers, for linkage
     repeats: Repeats
     problems: ProblemLog
+    census: Census  # its productions, coded
 
 
 def _preparer(
-    profile: MappingProfile, pseudonyms: _Pseudonyms, duplicates: Duplicates
+    profile: MappingProfile, pseudonyms: _Pseudonyms, duplicates: Duplicates, coder: Coder
 ) -> Callable[[pa.RecordBatch], _Prepared]:
     """The first stage, run in worker threads: nothing here touches the warehouse."""
 
@@ -235,8 +236,9 @@ def _preparer(
         repeats = duplicates.within(table)
         if repeats.keep is not None:
             table, identity = table.filter(pa.array(repeats.keep)), identity[repeats.keep]
+        table, census = coder.fill(table)
         nodes = Nodes.of_batch(keys)
-        return _Prepared(batch.num_rows, table, identity, keys, nodes, repeats, problems)
+        return _Prepared(batch.num_rows, table, identity, keys, nodes, repeats, problems, census)
 
     return prepare
 
@@ -256,6 +258,7 @@ def _without_erased(erased: np.ndarray, prepared: _Prepared, log: ProblemLog) ->
         Nodes.of_batch(keys),
         prepared.repeats,
         prepared.problems,
+        prepared.census,
     )
 
 
@@ -269,12 +272,14 @@ def _load_batches(
     institution_id: str,
     log: ProblemLog,
     duplicates: Duplicates,
+    coder: Coder,
     progress: Progress | None,
 ) -> _Batches:
     counts = _Batches()
     kinds = PersonKinds(warehouse.db)
-    for prepared in prefetched(iter(batches), _preparer(profile, pseudonyms, duplicates)):
+    for prepared in prefetched(iter(batches), _preparer(profile, pseudonyms, duplicates, coder)):
         log.extend(prepared.problems)
+        coder.note(prepared.census)
         duplicates.note(prepared.repeats)
         erased = denied_mask(warehouse, institution_id, prepared.keys)
         if erased.any():
@@ -410,6 +415,7 @@ def deliver_file(
         with warehouse.transaction():
             delivery_id = warehouse.next_delivery_id()
             duplicates = Duplicates(recognition.profile)
+            coder = Coder(warehouse, institution_id)
             counts = _load_batches(
                 chain([first] if first is not None else [], batches),
                 reader,
@@ -420,11 +426,12 @@ def deliver_file(
                 institution_id,
                 log,
                 duplicates,
+                coder,
                 progress,
             )
             merge_tickets(warehouse.db, counts.merges)
+            to_confirm = coder.finish(delivery_id)
             duplicates.drop_across_batches(warehouse.db, delivery_id)
-            to_confirm = code_productions(warehouse, delivery_id, institution_id)
             chosen_period = period or _period(warehouse, delivery_id)
             # the same file delivered again with a corrected mapping, and the delivery of
             # the same period: both are replaced
