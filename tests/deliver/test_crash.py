@@ -11,7 +11,11 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from publieksdata.pseudonymise.keys import init_key
 from publieksdata.synth.generator import SectorSummary
+from publieksdata.warehouse import summary
+from publieksdata.warehouse.store import Warehouse
+from tests.pseudonymise.test_linkage import bridged_buyers
 
 DRIVER = """
 import sys
@@ -87,3 +91,48 @@ def test_a_killed_delivery_leaves_the_warehouse_as_it_was(
     tickets, deliveries = counts(warehouse)
     assert deliveries == before[1] + 1
     assert tickets > before[0]
+
+
+SETTLE_NEVER = """
+import os, sys
+from pathlib import Path
+import publieksdata.deliver.delivery as delivery
+from publieksdata.pseudonymise.keys import load_key
+from publieksdata.warehouse import merges
+from publieksdata.warehouse.store import Warehouse
+delivery.BATCH_ROWS = 1
+merges.settle = lambda db: os._exit(9)  # the process dies right after the delivery's commit
+key = load_key(Path(sys.argv[2]), env={})
+with Warehouse(Path(sys.argv[3]), key.fingerprint) as warehouse:
+    delivery.deliver_file(Path(sys.argv[1]), sys.argv[4], warehouse, key)
+"""
+
+
+def test_a_delivery_killed_before_its_merges_are_applied_is_whole_on_the_next_open(
+    sector: SectorSummary, tmp_path: Path
+) -> None:
+    """A delivery that merged persons commits its rows and its merges; the merges reach
+    the stored rows just after. A process that dies in between leaves a warehouse that
+    applies them as soon as it is opened for writing."""
+    path, institution = bridged_buyers(sector, tmp_path)
+    key_file = tmp_path / "key"
+    key = init_key(key_file)
+    warehouse = tmp_path / "w.duckdb"
+    died = subprocess.run(
+        [sys.executable, "-c", SETTLE_NEVER, str(path), str(key_file), str(warehouse),
+         institution], capture_output=True, text=True,
+    )  # fmt: skip
+    assert died.returncode == 9, died.stderr
+    db = duckdb.connect(str(warehouse), read_only=True)
+    assert db.execute("SELECT count(*) FROM tickets").fetchall() == [(5,)]
+    assert db.execute("SELECT count(*) FROM person_merges").fetchall() == [(2,)]
+    db.close()
+    with Warehouse(warehouse, key.fingerprint) as opened:
+        persons = opened.db.execute("SELECT DISTINCT person_id FROM tickets").fetchall()
+        assert len(persons) == 1
+        for table in ("tickets", "visit_facts", "person_keys"):
+            assert opened.db.execute(
+                f"SELECT DISTINCT person_id FROM {table}").fetchall() == persons  # fmt: skip
+        fold = opened.db.execute(f"{summary.fold()} ORDER BY ALL").fetchall()
+        assert opened.db.execute("SELECT * FROM visit_facts ORDER BY ALL").fetchall() == fold
+        assert opened.scalar("SELECT count(*) FROM person_merges") == 0

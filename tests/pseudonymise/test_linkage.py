@@ -14,29 +14,32 @@ from hypothesis import strategies as st
 
 from publieksdata.deliver.delivery import deliver_file
 from publieksdata.pseudonymise.keys import DeploymentKey
-from publieksdata.pseudonymise.linkage import KINDS, PersonKinds, merge_tickets
+from publieksdata.pseudonymise.linkage import KINDS, PersonKinds
 from publieksdata.synth.generator import SectorSummary
+from publieksdata.warehouse import merges
 from publieksdata.warehouse.store import Warehouse
 
 
-def test_chained_merges_reach_the_person_finally_kept() -> None:
-    db = duckdb.connect()
-    db.execute(
-        "CREATE TABLE tickets AS SELECT * FROM (VALUES (5), (4), (3), (9), (NULL)) t(person_id)"
-    )
-    merge_tickets(db, [(5, 4), (9, 8), (4, 3)])  # 5 joined 4, later 4 joined 3
-    persons = [r[0] for r in db.execute("SELECT person_id FROM tickets").fetchall()]
-    assert persons == [3, 3, 3, 8, None]
-    merge_tickets(db, [])
-    assert [r[0] for r in db.execute("SELECT person_id FROM tickets").fetchall()] == persons
+def test_chained_merges_reach_the_person_finally_kept(tmp_path: Path) -> None:
+    with Warehouse(tmp_path / "w.duckdb", DeploymentKey.generate().fingerprint) as warehouse:
+        db = warehouse.db
+        db.execute("INSERT INTO person_keys VALUES (1, 1, 'email', 5), (2, 2, 'email', 9)")
+        merges.record(db, [(5, 4), (9, 8), (4, 3)])  # 5 joined 4, later 4 joined 3
+        assert merges.settle(db) == 3
+        persons = [r[0] for r in db.execute("SELECT person_id FROM person_keys").fetchall()]
+        assert persons == [3, 8]
+        assert not merges.pending(db)
+        assert merges.settle(db) == 0
+        kinds = PersonKinds(db)  # in a delivery, before the merges are settled
+        kinds.merge([(5, 4), (9, 8)])
+        kinds.merge([(4, 3)])
+        assert kinds.current(np.array([5, 4, 3, 9, 7])).tolist() == [3, 3, 3, 8, 7]
 
 
-def test_persons_merged_in_later_batches_leave_no_ticket_behind(
-    sector: SectorSummary, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Buyers A, B and C, then a row with B's e-mail and C's customer number (C joins B),
-    then one with A's e-mail and B's number (B joins A), each in its own batch: all their
-    tickets and visits end with A's person, and none with a person merged away."""
+def bridged_buyers(sector: SectorSummary, folder: Path) -> tuple[Path, str]:
+    """A kassa_nl file of buyers A, B and C, then a row with B's e-mail and C's customer
+    number (C joins B), then one with A's e-mail and B's number (B joins A); and the
+    institution it is from. Delivered a row per batch, it makes two merges."""
     export = next(e for e in sector.exports if e["layout"] == "kassa_nl")
     header, *lines = (sector.folder / export["file"]).read_text("utf-8-sig").splitlines()
     names = header.split(";")
@@ -57,13 +60,22 @@ def test_persons_merged_in_later_batches_leave_no_ticket_behind(
         bridge = list(named)
         bridge[customer], bridge[order] = numbered[customer], f"9999999{n}"
         bridges.append(bridge)
-    path = tmp_path / "bridges.csv"
+    path = folder / "bridges.csv"
     rows = [header, *(";".join(cells) for cells in (a, b, c, *bridges))]
     path.write_text("\n".join(rows) + "\n", "utf-8")
+    return path, export["institution_id"]
+
+
+def test_persons_merged_in_later_batches_leave_no_ticket_behind(
+    sector: SectorSummary, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each row of :func:`bridged_buyers` in its own batch: all their tickets and visits end
+    with A's person, and none with a person merged away."""
+    path, institution = bridged_buyers(sector, tmp_path)
     monkeypatch.setattr("publieksdata.deliver.delivery.BATCH_ROWS", 1)
     key = DeploymentKey.generate()
     with Warehouse(tmp_path / "w.duckdb", key.fingerprint) as warehouse:
-        report = deliver_file(path, export["institution_id"], warehouse, key)
+        report = deliver_file(path, institution, warehouse, key)
         assert (report.loaded, report.persons_new, report.persons_merged) == (5, 3, 2)
         persons = {r[0] for r in warehouse.db.execute("SELECT person_id FROM tickets").fetchall()}
         assert len(persons) == 1

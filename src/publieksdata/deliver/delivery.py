@@ -47,11 +47,11 @@ from publieksdata.deliver.problems import CATALOGUE, Problem, ProblemGroup, Prob
 from publieksdata.deliver.readers import ExportReader, file_sha256, open_export
 from publieksdata.errors import PubliekError
 from publieksdata.pseudonymise.keys import DeploymentKey
-from publieksdata.pseudonymise.linkage import Nodes, PersonKinds, link, merge_tickets
+from publieksdata.pseudonymise.linkage import Nodes, PersonKinds, link
 from publieksdata.pseudonymise.pseudonyms import Pseudonymiser, digest_sql, encoded
 from publieksdata.sql import MemoryOnly
 from publieksdata.standard.text import Language
-from publieksdata.warehouse import summary
+from publieksdata.warehouse import merges, summary
 from publieksdata.warehouse.store import Warehouse
 from publieksdata.warehouse.upkeep import Erasure, denied_mask, erase
 
@@ -429,7 +429,7 @@ def deliver_file(
                 coder,
                 progress,
             )
-            merge_tickets(warehouse.db, counts.merges)
+            merges.record(warehouse.db, counts.merges)
             to_confirm = coder.finish(delivery_id)
             duplicates.drop_across_batches(warehouse.db, delivery_id)
             chosen_period = period or _period(warehouse, delivery_id)
@@ -446,7 +446,6 @@ def deliver_file(
                                    replaced_by=delivery_id, refresh=False)  # fmt: skip
             previous = replaced[0] if replaced else None
             summary.refresh_institutions(warehouse.db, [institution_id])
-            summary.refresh_persons(warehouse.db, {p for pair in counts.merges for p in pair})
             file_facts = replace(file_facts, sha256=sha256.result())
             report = _report(
                 institution_id, delivery_id, recognition, counts, duplicates.count, log,
@@ -455,6 +454,7 @@ def deliver_file(
             report.productions_to_confirm = to_confirm
             report.seconds = round(time.perf_counter() - started, 3)
             _record(warehouse, report, file_facts.sha256)
+    merges.settle(warehouse.db)
     if mappings is not None and recognition.source == "automatic":
         mappings.save(institution_id, recognition.profile)
     return report

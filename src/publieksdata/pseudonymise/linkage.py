@@ -30,6 +30,7 @@ from scipy.sparse.csgraph import connected_components
 from publieksdata import sorted_sets
 from publieksdata.pseudonymise.pseudonyms import halves
 from publieksdata.sql import with_arrow
+from publieksdata.warehouse.merges import composed
 
 # kind -> (base, level); "customer" is its own base and always firm.
 KINDS: dict[str, tuple[str, int]] = {
@@ -150,14 +151,14 @@ class _Known:
     kind: np.ndarray  # index into KINDS
 
     @classmethod
-    def fetch(cls, db: duckdb.DuckDBPyConnection, nodes: Nodes) -> _Known:
+    def fetch(cls, db: duckdb.DuckDBPyConnection, nodes: Nodes, kinds: PersonKinds) -> _Known:
         table = _query(
             db,
             "SELECT p.person_id, data.node FROM person_keys p JOIN data USING (key_high, key_low)",
             pa.table({"key_high": nodes.high, "key_low": nodes.low, "node": np.arange(nodes.size)}),
         )
         node = np.asarray(table["node"].to_numpy(), np.int64)
-        person = np.asarray(table["person_id"].to_numpy(), np.int64)
+        person = kinds.current(np.asarray(table["person_id"].to_numpy(), np.int64))
         return cls(node, person, nodes.kind[node].astype(np.int64))
 
 
@@ -174,7 +175,11 @@ def _hubs(nodes: Nodes, known: _Known) -> np.ndarray:
 class PersonKinds:
     """Which kinds of key each person has, as one bit per kind, kept for one delivery:
     read from ``person_keys`` once, then kept up to date as batches add keys and merge
-    persons, so no batch has to read all of ``person_keys`` again to know it."""
+    persons, so no batch has to read all of ``person_keys`` again to know it.
+
+    It also keeps the delivery's merges: the stored keys keep the persons they were stored
+    with until the delivery has committed (``warehouse.merges``), so the persons read from
+    them are passed through :meth:`current`."""
 
     def __init__(self, db: duckdb.DuckDBPyConnection) -> None:
         codes = ", ".join(f"'{kind}'" for kind in KINDS)
@@ -185,6 +190,8 @@ class PersonKinds:
         persons = np.asarray(stored["person_id"], np.int64)
         self._bits = np.zeros(int(persons.max(initial=0)) + 1, np.uint16)
         self._bits[persons] = np.asarray(stored["bits"], np.uint16)
+        self.merges: list[tuple[int, int]] = []  # (merged away, joined), in order
+        self._old = self._joined = np.zeros(0, np.int64)  # composed, sorted by ``_old``
 
     def of(self, persons: np.ndarray) -> np.ndarray:
         """The bits of these persons (0 for a person not known yet)."""
@@ -202,6 +209,18 @@ class PersonKinds:
             self._grow(max(old, keep))
             self._bits[keep] |= self._bits[old]
             self._bits[old] = 0
+        if merges:
+            self.merges += merges
+            final = composed(self.merges)
+            self._old = np.array(sorted(final), np.int64)
+            self._joined = np.array([final[old] for old in self._old.tolist()], np.int64)
+
+    def current(self, persons: np.ndarray) -> np.ndarray:
+        """The persons these have become by the delivery's merges so far."""
+        if not len(self._old):
+            return persons
+        position = np.searchsorted(self._old, persons).clip(0, len(self._old) - 1)
+        return np.where(self._old[position] == persons, self._joined[position], persons)
 
     def _grow(self, person: int) -> None:
         if person >= len(self._bits):
@@ -240,9 +259,10 @@ def _one_name_below(
 
 def link(db: duckdb.DuckDBPyConnection, nodes: Nodes, kinds: PersonKinds) -> Linked:
     """Give every row a person id, reusing, merging or creating persons, and remember the
-    keys. Runs inside the delivery's transaction."""
+    keys. Runs inside the delivery's transaction; the merges are applied to stored rows
+    after it (``kinds.merges``, ``warehouse.merges``)."""
     n = len(nodes.valid["email"])
-    known = _Known.fetch(db, nodes)
+    known = _Known.fetch(db, nodes, kinds)
     persons = sorted_sets.unique(known.person)
     hub = _hubs(nodes, known)
     known_kinds = kinds.of(known.person)  # per stored pair, the kinds its person has
@@ -299,7 +319,6 @@ def _assign(
     kept = person_of_label[person_label]
     merged = kept != persons
     merges = list(zip(persons[merged].tolist(), kept[merged].tolist(), strict=True))
-    _merge_keys(db, merges)
     kinds.merge(merges)
     person = np.where(has_key, person_of_label[row_labels], -1)
     _remember(db, nodes, person, known, merges, kinds)
@@ -311,42 +330,6 @@ def _new_person_ids(db: duckdb.DuckDBPyConnection, count: int) -> np.ndarray:
         return np.zeros(0, np.int64)
     sql = f"SELECT nextval('person_seq') AS id FROM range({count})"
     return np.asarray(db.execute(sql).fetchnumpy()["id"], np.int64)
-
-
-def _merge_keys(db: duckdb.DuckDBPyConnection, merges: list[tuple[int, int]]) -> None:
-    """Fold each merged person's keys into the person kept, in one pass over the keys."""
-    if merges:
-        with_arrow(
-            db,
-            "UPDATE person_keys SET person_id = m.keep FROM data m "
-            "WHERE person_keys.person_id = m.old",
-            _mapping(merges),
-        )
-
-
-def merge_tickets(db: duckdb.DuckDBPyConnection, merges: list[tuple[int, int]]) -> None:
-    """Give the tickets of persons merged away the person they joined, for all the merges
-    of a delivery in the order they were made (one pass over the tickets, not one per
-    batch: nothing reads a ticket's person while the delivery links)."""
-    final: dict[int, int] = {}
-    for old, keep in merges:
-        final[old] = keep
-    for old in final:  # a person kept by one merge may be merged away by a later one
-        keep = final[old]
-        while keep in final:  # ends: a person always joins a lower one
-            keep = final[keep]
-        final[old] = keep
-    if final:
-        with_arrow(
-            db,
-            "UPDATE tickets SET person_id = m.keep FROM data m WHERE tickets.person_id = m.old",
-            _mapping(list(final.items())),
-        )
-
-
-def _mapping(merges: list[tuple[int, int]]) -> pa.Table:
-    old, keep = zip(*merges, strict=True)
-    return pa.table({"old": pa.array(old, pa.int64()), "keep": pa.array(keep, pa.int64())})
 
 
 def _remember(

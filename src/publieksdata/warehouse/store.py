@@ -20,7 +20,7 @@ import pyarrow as pa
 
 from publieksdata.errors import PubliekError
 from publieksdata.sql import with_arrow
-from publieksdata.warehouse import cubes, summary, upgrade
+from publieksdata.warehouse import cubes, merges, summary, upgrade
 
 SCHEMA_VERSION = "2"
 MEMORY_LIMIT = "1GB"
@@ -162,12 +162,15 @@ class Warehouse:
             self.db.execute(SCHEMA)
             self.db.execute(summary.SCHEMA)
             self.db.execute(cubes.SCHEMA)
+            self.db.execute(merges.SCHEMA)
             if self.meta("summary_version") != summary.SUMMARY_VERSION:
                 with self.transaction():  # a warehouse from before the summary existed
                     summary.rebuild(self.db)
                     self.set_meta("summary_version", summary.SUMMARY_VERSION)
         if claim:  # only key rotation opens the warehouse without checking the key
             self._claim(fingerprint, read_only)
+        if not read_only and merges.pending(self.db):  # a delivery stopped after its commit
+            merges.settle(self.db)
 
     def _claim(self, fingerprint: str, read_only: bool) -> None:
         """Bind the warehouse to one key: a different key would make new pseudonyms that
