@@ -132,3 +132,33 @@ def test_questions_from_the_summary_equal_folding_the_tickets_on_the_fly(
     ]
     assert tables[0].num_rows > 0
     assert tables[0].equals(tables[1])
+
+
+def test_a_delivery_refolds_only_its_own_moments_and_keeps_the_summary_equal(
+    delivered: Delivered, copy: Path, tmp_path: Path
+) -> None:
+    """A second delivery for another period that repeats half of an earlier one's
+    performances: the visits at those performances now hold the tickets of both, and the
+    visits at the institution's other moments, and of the other institutions, stay as they
+    were (they are not folded again)."""
+    kassa = next(e for e in delivered.sector.exports if e["layout"] == "kassa_nl")
+    institution = kassa["institution_id"]
+    lines = (delivered.sector.folder / kassa["file"]).read_text("utf-8-sig").splitlines()
+    half = tmp_path / "half.csv"
+    half.write_text("\n".join(lines[: len(lines) // 2]) + "\n", "utf-8")
+    with Warehouse(copy, delivered.key.fingerprint) as warehouse:
+        tickets = "SELECT sum(tickets) FROM visit_facts WHERE institution_id = ?"
+        before = warehouse.scalar(tickets, [institution])
+        rows = set(warehouse.db.execute("SELECT *, rowid FROM visit_facts").fetchall())
+        report = deliver_file(half, institution, warehouse, delivered.key, period="extra")
+        assert report.status == "loaded"
+        assert report.replaced is None
+        assert warehouse.scalar(tickets, [institution]) > before
+        assert differences(warehouse) == 0
+        untouched = warehouse.db.execute(
+            "SELECT *, rowid FROM visit_facts WHERE institution_id <> ? OR starts_at NOT IN "
+            "(SELECT starts_at FROM tickets WHERE delivery_id = ?)",
+            [institution, report.delivery_id],
+        ).fetchall()
+        assert any(row[0] == institution for row in untouched)
+        assert set(untouched) <= rows  # the same rows, not written again (a refold renumbers)

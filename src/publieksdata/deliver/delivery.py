@@ -441,11 +441,14 @@ def deliver_file(
                 r.delivery_id for r in replaced
             ]:
                 replaced.append(same_period)
+            touched = summary.moments(
+                warehouse.db, [delivery_id, *(r.delivery_id for r in replaced)]
+            )
             for record in replaced:
                 warehouse.withdraw(record.delivery_id, status="replaced",
                                    replaced_by=delivery_id, refresh=False)  # fmt: skip
             previous = replaced[0] if replaced else None
-            summary.refresh_institutions(warehouse.db, [institution_id])
+            summary.refresh_moments(warehouse.db, institution_id, touched)
             file_facts = replace(file_facts, sha256=sha256.result())
             report = _report(
                 institution_id, delivery_id, recognition, counts, duplicates.count, log,

@@ -3,7 +3,9 @@
 Metrics count visits (one buyer at one performance), so folding the tickets once, when they
 change, spares every question the work. The summary is refreshed inside the same
 transaction as the change: per institution after a delivery, withdrawal, erasure or
-recoding, per person after linkage merged persons, and whole after retention. Each refresh
+recoding, per performance moment after a delivery (only the moments it and the deliveries it
+replaces touch, so a delivery costs the same however much the institution delivered
+before), per person after linkage merged persons, and whole after retention. Each refresh
 counts a new data version for the institutions it touched, so stored tabulations made from
 the old visits are no longer used (see ``cubes``).
 """
@@ -13,7 +15,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 import duckdb
+import pyarrow as pa
 
+from publieksdata.sql import with_arrow
 from publieksdata.standard.definitions import definitions
 from publieksdata.warehouse import cubes
 
@@ -69,6 +73,26 @@ def refresh_institutions(db: duckdb.DuckDBPyConnection, institutions: Iterable[s
         db.execute("DELETE FROM visit_facts WHERE list_contains(?, institution_id)", [ids])
         _insert(db, "list_contains(?, institution_id)", [ids])
         cubes.bump(db, ids)
+
+
+def moments(db: duckdb.DuckDBPyConnection, deliveries: Iterable[int]) -> pa.Table:
+    """The performance moments of these deliveries' tickets: what their visits hang on."""
+    return db.sql(
+        "SELECT DISTINCT starts_at FROM tickets WHERE list_contains(?, delivery_id)",
+        params=[sorted(set(deliveries))],
+    ).to_arrow_table()
+
+
+def refresh_moments(db: duckdb.DuckDBPyConnection, institution_id: str,
+                    touched: pa.Table) -> None:  # fmt: skip
+    """Fold again the visits of one institution at these moments (from :func:`moments`):
+    a visit is one buyer at one performance, so every visit a delivery changes is at one
+    of the moments of its tickets, or of the tickets of a delivery it replaced."""
+    where = "institution_id = ? AND starts_at IN (SELECT starts_at FROM data)"
+    with_arrow(db, f"DELETE FROM visit_facts WHERE {where}", touched, [institution_id])
+    with_arrow(db, f"INSERT INTO visit_facts {fold(where)} ORDER BY institution_id, starts_at",
+               touched, [institution_id])  # fmt: skip
+    cubes.bump(db, [institution_id])
 
 
 def refresh_persons(db: duckdb.DuckDBPyConnection, persons: Iterable[int]) -> None:
