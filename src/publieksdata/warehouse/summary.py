@@ -2,10 +2,10 @@
 
 Metrics count visits (one buyer at one performance), so folding the tickets once, when they
 change, spares every question the work. The summary is refreshed inside the same
-transaction as the change: per institution after a delivery, withdrawal, erasure or
-recoding, per performance moment after a delivery (only the moments it and the deliveries it
-replaces touch, so a delivery costs the same however much the institution delivered
-before), per person after linkage merged persons, and whole after retention. Each refresh
+transaction as the change: per institution after a withdrawal, erasure or recoding; after a
+delivery only at the performance moments of its tickets and of the deliveries it replaces,
+so a delivery costs the same however much the institution delivered before; per person
+after linkage merged persons; and whole after retention. Each refresh
 counts a new data version for the institutions it touched, so stored tabulations made from
 the old visits are no longer used (see ``cubes``).
 """
