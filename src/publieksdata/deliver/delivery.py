@@ -457,7 +457,9 @@ def deliver_file(
             report.productions_to_confirm = to_confirm
             report.seconds = round(time.perf_counter() - started, 3)
             _record(warehouse, report, file_facts.sha256)
-    merges.settle(warehouse.db)
+    if counts.merges:
+        with warehouse.transaction():
+            merges.settle(warehouse.db)
     if mappings is not None and recognition.source == "automatic":
         mappings.save(institution_id, recognition.profile)
     return report

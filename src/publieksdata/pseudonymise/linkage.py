@@ -190,8 +190,7 @@ class PersonKinds:
         persons = np.asarray(stored["person_id"], np.int64)
         self._bits = np.zeros(int(persons.max(initial=0)) + 1, np.uint16)
         self._bits[persons] = np.asarray(stored["bits"], np.uint16)
-        self.merges: list[tuple[int, int]] = []  # (merged away, joined), in order
-        self._old = self._joined = np.zeros(0, np.int64)  # composed, sorted by ``_old``
+        self._old = self._joined = np.zeros(0, np.int64)  # merges composed, by ``_old``
 
     def of(self, persons: np.ndarray) -> np.ndarray:
         """The bits of these persons (0 for a person not known yet)."""
@@ -210,8 +209,8 @@ class PersonKinds:
             self._bits[keep] |= self._bits[old]
             self._bits[old] = 0
         if merges:
-            self.merges += merges
-            final = composed(self.merges)
+            known = zip(self._old.tolist(), self._joined.tolist(), strict=True)
+            final = composed([*known, *merges])
             self._old = np.array(sorted(final), np.int64)
             self._joined = np.array([final[old] for old in self._old.tolist()], np.int64)
 
@@ -260,7 +259,7 @@ def _one_name_below(
 def link(db: duckdb.DuckDBPyConnection, nodes: Nodes, kinds: PersonKinds) -> Linked:
     """Give every row a person id, reusing, merging or creating persons, and remember the
     keys. Runs inside the delivery's transaction; the merges are applied to stored rows
-    after it (``kinds.merges``, ``warehouse.merges``)."""
+    after it (``Linked.merges``, ``warehouse.merges``)."""
     n = len(nodes.valid["email"])
     known = _Known.fetch(db, nodes, kinds)
     persons = sorted_sets.unique(known.person)

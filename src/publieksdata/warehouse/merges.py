@@ -54,23 +54,18 @@ def pending(db: duckdb.DuckDBPyConnection) -> bool:
 
 
 def settle(db: duckdb.DuckDBPyConnection) -> int:
-    """Apply the recorded merges to the linkage keys, the tickets and the visit summary,
-    in one transaction of their own. Returns the number of persons merged away."""
-    db.execute("BEGIN TRANSACTION")
-    try:
-        merges = db.execute("SELECT old, keep FROM person_merges ORDER BY step").fetchall()
-        final = composed([(int(old), int(keep)) for old, keep in merges])
-        if final:
-            table = _table(list(final.items()))
-            for name in ("person_keys", "tickets"):
-                with_arrow(db, f"UPDATE {name} SET person_id = m.keep FROM data m "
-                               f"WHERE {name}.person_id = m.old", table)  # fmt: skip
-            summary.refresh_persons(db, {p for pair in final.items() for p in pair})
-        db.execute("DELETE FROM person_merges")
-    except BaseException:
-        db.execute("ROLLBACK")
-        raise
-    db.execute("COMMIT")
+    """Apply the recorded merges to the linkage keys, the tickets and the visit summary;
+    run in a transaction of its own, after the delivery's. Returns the number of persons
+    merged away."""
+    merges = db.execute("SELECT old, keep FROM person_merges ORDER BY step").fetchall()
+    final = composed([(int(old), int(keep)) for old, keep in merges])
+    if final:
+        table = _table(list(final.items()))
+        for name in ("person_keys", "tickets"):
+            with_arrow(db, f"UPDATE {name} SET person_id = m.keep FROM data m "
+                           f"WHERE {name}.person_id = m.old", table)  # fmt: skip
+        summary.refresh_persons(db, {p for pair in final.items() for p in pair})
+    db.execute("DELETE FROM person_merges")
     return len(final)
 
 

@@ -170,7 +170,8 @@ class Warehouse:
         if claim:  # only key rotation opens the warehouse without checking the key
             self._claim(fingerprint, read_only)
         if not read_only and merges.pending(self.db):  # a delivery stopped after its commit
-            merges.settle(self.db)
+            with self.transaction():
+                merges.settle(self.db)
 
     def _claim(self, fingerprint: str, read_only: bool) -> None:
         """Bind the warehouse to one key: a different key would make new pseudonyms that
