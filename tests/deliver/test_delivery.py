@@ -267,6 +267,34 @@ def test_a_repeated_row_is_one_duplicate_in_the_same_batch_or_another(
     assert twice.duplicates == original.duplicates + 2
     assert (twice.loaded, twice.rejected) == (original.loaded, original.rejected)
     assert twice.balanced()
+    # the first of each pair stays, the later one is left out (rows: header 1, first line 2)
+    with Warehouse(tmp_path / "again.duckdb", key.fingerprint, read_only=True) as warehouse:
+        rows = {r[0] for r in warehouse.db.execute("SELECT source_row FROM tickets").fetchall()}
+    assert {2, 4} <= rows
+    assert not {5, twice.received + 1} & rows
+
+
+def test_a_row_differing_only_in_its_genre_is_a_duplicate(
+    sector: SectorSummary, key: DeploymentKey, tmp_path: Path
+) -> None:
+    """A production's codes are decided over the whole delivery, so a line repeated with
+    another genre is the same ticket (as it is when the repeat lands in another batch)."""
+    export = next(e for e in sector.exports if e["layout"] == "kassa_nl")
+    header, *lines = (sector.folder / export["file"]).read_text("utf-8-sig").splitlines()
+    cells = lines[2].split(";")
+    genre = header.split(";").index("Genre")
+    cells[genre] = "Muziekfestival" if cells[genre] == "Theaterfestival" else "Theaterfestival"
+    copy = tmp_path / "again.csv"
+    copy.write_text("\n".join([header, *lines[:3], ";".join(cells), *lines[3:]]) + "\n",
+                    "utf-8-sig")  # fmt: skip
+    reports = []
+    for path in (sector.folder / export["file"], copy):
+        with Warehouse(tmp_path / f"{path.stem}.duckdb", key.fingerprint) as warehouse:
+            reports.append(deliver_file(path, export["institution_id"], warehouse, key))
+    original, changed = reports
+    assert changed.duplicates == original.duplicates + 1
+    assert changed.loaded == original.loaded
+    assert changed.balanced()
 
 
 def test_a_row_differing_only_outside_the_hashed_fields_is_not_a_duplicate(

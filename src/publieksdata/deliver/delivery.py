@@ -280,7 +280,12 @@ def _load_batches(
     for prepared in prefetched(iter(batches), _preparer(profile, pseudonyms, duplicates, coder)):
         log.extend(prepared.problems)
         coder.note(prepared.census)
-        duplicates.note(prepared.repeats)
+        repeated = prepared.repeats.count
+        keep = duplicates.across(warehouse.db, delivery_id, prepared.table, prepared.repeats)
+        if keep is not None:
+            repeated += int((~keep).sum())
+            prepared = replace(prepared, table=prepared.table.filter(pa.array(keep)),
+                               identity=prepared.identity[keep])  # fmt: skip
         erased = denied_mask(warehouse, institution_id, prepared.keys)
         if erased.any():
             prepared = _without_erased(erased, prepared, log)
@@ -289,7 +294,7 @@ def _load_batches(
         person = linked.person[identity]
         table = table.append_column("person_id", pa.array(person, pa.int64(), mask=person < 0))
         counts.received += received
-        counts.rejected += received - table.num_rows - prepared.repeats.count
+        counts.rejected += received - table.num_rows - repeated
         del prepared
         warehouse.insert_facts(delivery_id, institution_id, table)
         counts.new_persons += linked.new_persons
@@ -431,7 +436,6 @@ def deliver_file(
             )
             merges.record(warehouse.db, counts.merges)
             to_confirm = coder.finish(delivery_id)
-            duplicates.drop_across_batches(warehouse.db, delivery_id)
             chosen_period = period or _period(warehouse, delivery_id)
             # the same file delivered again with a corrected mapping, and the delivery of
             # the same period: both are replaced
