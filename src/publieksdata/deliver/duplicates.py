@@ -58,8 +58,8 @@ class _Seen:
         return top >> np.uint64(3), np.uint8(1) << (top & np.uint64(7)).astype(np.uint8)
 
     def matches(self, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """For every earlier row whose hash equals one of ``values`` (sorted): the position
-        of that value, and the row."""
+        """For every earlier row whose hash equals one of ``values``: the position of that
+        value, and the row."""
         byte, bit = self._slots(values)
         asked = np.flatnonzero((self._bits[byte] & bit) != 0)
         found: list[tuple[np.ndarray, np.ndarray]] = []
