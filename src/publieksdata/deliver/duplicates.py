@@ -4,11 +4,11 @@ Each row gets a 64-bit hash of the fields that tell rows apart (order, ticket, p
 buyer, price). Rows with distinct hashes are distinct, so only rows sharing a hash are
 compared field by field. A repeat inside one batch (the usual case: an export that repeats
 a line) is dropped by the thread that prepares the batch. A repeat of a row from an earlier
-batch is rare: the hashes of the rows loaded so far, each with its row number, tell which
-earlier rows to compare it with, and it is dropped before its batch is loaded, so a
-delivery never deletes rows it loaded itself (which would make DuckDB write all of them
-again at commit). A batch's hashes may include rows later left out (erased persons): that
-can only ask for a comparison, never drop a row.
+batch is rare: the hashes of the rows loaded so far tell when a batch has one, and then
+the earlier rows with that hash are read back from the warehouse and compared. A repeat is
+dropped before its batch is loaded, so a delivery never deletes rows it loaded itself
+(which would make DuckDB write all of them again at commit). A batch's hashes may include
+rows later left out (erased persons): that can only ask for a comparison, never drop a row.
 A row's discipline and genre are not compared: they are decided per production over the
 whole delivery, so two equal lines end up with equal codes whatever their batches said.
 Per-ticket exports without a ticket number cannot tell a duplicate from a second ticket:
@@ -31,7 +31,10 @@ from publieksdata.sql import MemoryOnly, with_arrow
 _NOT_COMPARED = {"source_row", "discipline", "genre"}
 COMPARED = ["customer_key", *(f.name for f in FACT_SCHEMA if f.name not in _NOT_COMPARED)]
 # The hash covers the fields that tell rows apart; rows that share it are compared in full.
-HASHED = "order_id, ticket_number, starts_at, production_key, customer_key, price_paid"
+# Cast to the stored types, so that a loaded row hashes as it did in its batch.
+HASHED = ("hash(order_id, ticket_number, starts_at::TIMESTAMP, production_key, "
+          "customer_key::VARCHAR, price_paid::DOUBLE)")  # fmt: skip
+
 _LATER_REPEATS = (
     "SELECT source_row FROM (SELECT source_row, row_number() OVER "
     f"(PARTITION BY {', '.join(COMPARED)} ORDER BY source_row) AS n FROM data) WHERE n > 1"
@@ -40,68 +43,44 @@ _EQUAL = " AND ".join(f"d.{name} IS NOT DISTINCT FROM t.{name}" for name in COMP
 
 
 class _Seen:
-    """The hashes of the rows loaded so far, each with its row number, as a few sorted runs
-    merged like the digits of a binary counter: adding a batch and searching it cost little
-    however long the delivery is (one sorted array, merged again at every batch, made ten
-    million rows crawl). A bit per value of a hash's top bits answers most searches without
-    touching the runs."""
+    """A growing set of hashes as a few sorted runs, merged like the digits of a binary
+    counter: adding a batch and searching it cost little however long the delivery is
+    (one sorted array, merged again at every batch, made ten million rows crawl). A bit per
+    value of a hash's top bits answers most searches without touching the runs."""
 
     _TOP_BITS = 27  # 2**27 bits, 16 MB: at ten million hashes 7 % of new ones are searched
 
     def __init__(self) -> None:
-        # (hashes sorted, their rows); each run at least twice as long as the next
-        self._runs: list[tuple[np.ndarray, np.ndarray]] = []
+        self._runs: list[np.ndarray] = []  # sorted; each at least twice as long as the next
         self._bits = np.zeros(1 << (self._TOP_BITS - 3), np.uint8)
 
     def _slots(self, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         top = np.asarray(values, np.uint64) >> np.uint64(64 - self._TOP_BITS)
         return top >> np.uint64(3), np.uint8(1) << (top & np.uint64(7)).astype(np.uint8)
 
-    def matches(self, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """For every earlier row whose hash equals one of ``values``: the position of that
-        value, and the row."""
+    def known(self, values: np.ndarray) -> np.ndarray:
+        """Those of these values that were added before."""
         byte, bit = self._slots(values)
-        asked = np.flatnonzero((self._bits[byte] & bit) != 0)
-        found: list[tuple[np.ndarray, np.ndarray]] = []
-        for hashes, rows in self._runs:
-            if not len(asked):
+        values = values[(self._bits[byte] & bit) != 0]
+        found = []
+        for run in self._runs:
+            if not len(values):
                 break
-            first = np.searchsorted(hashes, values[asked], side="left")
-            counts = np.searchsorted(hashes, values[asked], side="right") - first
-            if counts.any():
-                which = np.repeat(asked, counts)
-                starts = np.repeat(first - np.cumsum(counts) + counts, counts)
-                found.append((which, rows[starts + np.arange(len(which))]))
-        if not found:
-            return np.zeros(0, np.intp), np.zeros(0, np.int64)
-        return np.concatenate([w for w, _ in found]), np.concatenate([r for _, r in found])
+            position = np.searchsorted(run, values).clip(0, len(run) - 1)
+            hit = run[position] == values
+            found.append(values[hit])
+            values = values[~hit]
+        return np.concatenate(found) if found else np.zeros(0, np.uint64)
 
-    def add(self, values: np.ndarray, rows: np.ndarray) -> None:
-        """Remember rows by their hashes (``values`` sorted, ``rows`` in the same order)."""
+    def add(self, values: np.ndarray) -> None:
         if len(values) == 0:
             return
         byte, bit = self._slots(values)
         np.bitwise_or.at(self._bits, byte, bit)
-        run = (values, rows)
-        while self._runs and len(self._runs[-1][0]) <= 2 * len(run[0]):
-            run = _merged(self._runs.pop(), run)
+        run = np.sort(values)
+        while self._runs and len(self._runs[-1]) <= 2 * len(run):
+            run = np.sort(np.concatenate([self._runs.pop(), run]), kind="stable")
         self._runs.append(run)
-
-
-def _merged(
-    a: tuple[np.ndarray, np.ndarray], b: tuple[np.ndarray, np.ndarray]
-) -> tuple[np.ndarray, np.ndarray]:
-    """Two sorted runs as one, in linear steps: each value of ``b`` goes after the values
-    of ``a`` that are not larger."""
-    at = np.searchsorted(a[0], b[0], side="right") + np.arange(len(b[0]))
-    rest = np.ones(len(a[0]) + len(b[0]), bool)
-    rest[at] = False
-    out = []
-    for mine, theirs in zip(a, b, strict=True):
-        both = np.empty(len(rest), mine.dtype)
-        both[at], both[rest] = theirs, mine
-        out.append(both)
-    return out[0], out[1]
 
 
 @dataclass
@@ -110,15 +89,8 @@ class Repeats:
 
     keep: np.ndarray | None  # rows to load; None: all of them
     count: int  # rows that repeat an earlier row of the batch
-    hashes: np.ndarray  # the hashes of the rows to load, sorted
-    rows: np.ndarray  # their source rows, in the same order
-    positions: np.ndarray  # and their positions among the rows to load
-
-
-def _by_hash(hashes: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Hashes sorted, with the rows and positions that go with them."""
-    order = np.argsort(hashes)
-    return hashes[order], rows[order], order
+    hashes: np.ndarray  # per row to load, its hash
+    distinct: np.ndarray  # the distinct hashes of the rows to load, sorted
 
 
 class Duplicates:
@@ -135,19 +107,18 @@ class Duplicates:
         """The rows of the batch that repeat an earlier row of the same batch. Safe to call
         from several threads at once: it keeps no state."""
         if not self.active or data.num_rows == 0:
-            return Repeats(None, 0, *_by_hash(np.zeros(0, np.uint64), np.zeros(0, np.int64)))
+            return Repeats(None, 0, np.zeros(0, np.uint64), np.zeros(0, np.uint64))
         db = self._db.cursor()
-        hashes = np.asarray(db.sql(f"SELECT hash({HASHED}) AS h FROM data").fetchnumpy()["h"])
-        rows = data["source_row"].to_numpy()
-        order = np.argsort(hashes)
-        same = hashes[order[1:]] == hashes[order[:-1]]
+        hashes = np.asarray(db.sql(f"SELECT {HASHED} AS h FROM data").fetchnumpy()["h"])
+        ordered = np.sort(hashes)
+        same = ordered[1:] == ordered[:-1]
         if not same.any():
-            return Repeats(None, 0, hashes[order], rows[order], order)
-        shared = np.zeros(len(hashes), bool)
-        shared[order[1:][same]] = shared[order[:-1][same]] = True
+            return Repeats(None, 0, hashes, ordered)
+        shared = sorted_sets.isin(hashes, ordered[1:][same])
         repeats = with_arrow(db, _LATER_REPEATS, data.filter(pa.array(shared)))
-        keep = ~sorted_sets.isin(rows, repeats.fetchnumpy()["source_row"])
-        return Repeats(keep, int((~keep).sum()), *_by_hash(hashes[keep], rows[keep]))
+        keep = ~sorted_sets.isin(data["source_row"].to_numpy(),
+                                 repeats.fetchnumpy()["source_row"])  # fmt: skip
+        return Repeats(keep, int((~keep).sum()), hashes[keep], sorted_sets.unique(hashes[keep]))
 
     def across(self, db: duckdb.DuckDBPyConnection, delivery_id: int, table: pa.Table,
                repeats: Repeats) -> np.ndarray | None:  # fmt: skip
@@ -155,16 +126,18 @@ class Duplicates:
         (already loaded): the rows of ``table`` to load, or None for all of them. Call in the
         order of loading, before the batch is loaded."""
         self.count += repeats.count
-        which, earlier = self._seen.matches(repeats.hashes)
-        self._seen.add(repeats.hashes, repeats.rows)
-        if not len(which):
+        known = self._seen.known(repeats.distinct)
+        self._seen.add(repeats.distinct)
+        if not len(known):
             return None
-        candidates = table.select(["source_row", *COMPARED]).take(repeats.positions[which])
-        candidates = candidates.append_column("earlier", pa.array(earlier, pa.int64()))
+        asked = sorted_sets.isin(repeats.hashes, known)
+        candidates = table.select(["source_row", *COMPARED]).filter(pa.array(asked))
+        candidates = candidates.append_column("h", pa.array(repeats.hashes[asked]))
         repeated = with_arrow(
             db,
-            f"SELECT DISTINCT d.source_row FROM data d JOIN tickets t "
-            f"ON t.delivery_id = {int(delivery_id)} AND t.source_row = d.earlier WHERE {_EQUAL}",
+            f"SELECT DISTINCT d.source_row FROM data d JOIN (SELECT *, {HASHED} AS h "
+            f"FROM tickets WHERE delivery_id = {int(delivery_id)}) t ON t.h = d.h "
+            f"WHERE {_EQUAL}",
             candidates,
         ).fetchnumpy()["source_row"]
         if not len(repeated):
