@@ -34,7 +34,6 @@ COMPARED = ["customer_key", *(f.name for f in FACT_SCHEMA if f.name not in _NOT_
 # Cast to the stored types, so that a loaded row hashes as it did in its batch.
 HASHED = ("hash(order_id, ticket_number, starts_at::TIMESTAMP, production_key, "
           "customer_key::VARCHAR, price_paid::DOUBLE)")  # fmt: skip
-
 _LATER_REPEATS = (
     "SELECT source_row FROM (SELECT source_row, row_number() OVER "
     f"(PARTITION BY {', '.join(COMPARED)} ORDER BY source_row) AS n FROM data) WHERE n > 1"
