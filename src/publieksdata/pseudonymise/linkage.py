@@ -320,7 +320,7 @@ def _assign(
     merges = list(zip(persons[merged].tolist(), kept[merged].tolist(), strict=True))
     kinds.merge(merges)
     person = np.where(has_key, person_of_label[row_labels], -1)
-    _remember(db, nodes, person, known, merges, kinds)
+    _remember(db, nodes, person, known, kinds)
     return Linked(person, len(fresh), len(merges), tuple(merges))
 
 
@@ -336,17 +336,13 @@ def _remember(
     nodes: Nodes,
     person: np.ndarray,
     known: _Known,
-    merges: list[tuple[int, int]],
     kinds: PersonKinds,
 ) -> None:
     """Store each (key, person) pair not known yet, and note its kind in ``kinds``.
-    ``known`` holds every stored pair of these keys (before ``merges``), so the pairs are
-    told apart by number, and the warehouse need not be searched again."""
-    stored = known.person
-    if merges:
-        old, kept = (np.array(side, np.int64) for side in zip(*sorted(merges), strict=True))
-        position = np.searchsorted(old, stored).clip(0, len(old) - 1)
-        stored = np.where(old[position] == stored, kept[position], stored)
+    ``known`` holds every stored pair of these keys (before this batch's merges, which
+    ``kinds`` already holds), so the pairs are told apart by number, and the warehouse need
+    not be searched again."""
+    stored = kinds.current(known.person)
     width = np.int64(max(int(person.max(initial=0)), int(stored.max(initial=0))) + 1)
     found = []
     for kind in KINDS:
