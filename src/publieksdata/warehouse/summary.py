@@ -61,9 +61,14 @@ def fold(where: str = "true") -> str:
     return _FOLD.format(where=where)
 
 
-def _insert(db: duckdb.DuckDBPyConnection, where: str, params: list[object]) -> None:
-    db.execute(f"INSERT INTO visit_facts {fold(where)} ORDER BY institution_id, starts_at",
-               params)  # fmt: skip
+def _insert(db: duckdb.DuckDBPyConnection, where: str, params: list[object],
+            data: pa.Table | None = None) -> None:  # fmt: skip
+    """Add the visits ``where`` selects (which may read the Arrow table ``data``)."""
+    sql = f"INSERT INTO visit_facts {fold(where)} ORDER BY institution_id, starts_at"
+    if data is None:
+        db.execute(sql, params)
+    else:
+        with_arrow(db, sql, data, params)
 
 
 def refresh_institutions(db: duckdb.DuckDBPyConnection, institutions: Iterable[str]) -> None:
@@ -90,8 +95,7 @@ def refresh_moments(db: duckdb.DuckDBPyConnection, institution_id: str,
     of the moments of its tickets, or of the tickets of a delivery it replaced."""
     where = "institution_id = ? AND starts_at IN (SELECT starts_at FROM data)"
     with_arrow(db, f"DELETE FROM visit_facts WHERE {where}", touched, [institution_id])
-    with_arrow(db, f"INSERT INTO visit_facts {fold(where)} ORDER BY institution_id, starts_at",
-               touched, [institution_id])  # fmt: skip
+    _insert(db, where, [institution_id], touched)
     cubes.bump(db, [institution_id])
 
 
