@@ -7,10 +7,8 @@ is committed whole or not at all, and ``received = loaded + rejected + duplicate
 
 from __future__ import annotations
 
-import ctypes
 import datetime as dt
 import json
-import sys
 import time
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -23,6 +21,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from publieksdata.deliver import memory
 from publieksdata.deliver.coding import Census, Coder
 from publieksdata.deliver.convert import (
     Conversion,
@@ -362,26 +361,6 @@ def _period(warehouse: Warehouse, delivery_id: int) -> str:
     return f"{first}..{last}"
 
 
-_PR_SET_THP_DISABLE = 41  # prctl option, <linux/prctl.h>
-
-
-def _without_huge_pages() -> None:
-    """Ask Linux not to back this process's new memory with transparent huge pages.
-
-    A delivery allocates and frees batch-sized buffers all the time. With huge pages, a fault
-    on memory that other processes left fragmented makes the kernel compact memory first: the
-    first delivery after a large job took 4.2 s instead of 3.5 s for a million rows
-    (docs/decisions/0012-delivery-pipeline.md). Nothing else changes. Elsewhere, or when
-    the kernel refuses, this does nothing.
-    """
-    if sys.platform != "linux":
-        return
-    try:
-        ctypes.CDLL(None).prctl(_PR_SET_THP_DISABLE, 1, 0, 0, 0)
-    except (OSError, AttributeError):
-        return
-
-
 def deliver_file(
     path: Path,
     institution_id: str,
@@ -395,7 +374,7 @@ def deliver_file(
 ) -> DeliveryReport:
     """Deliver one export file for one institution; all of it is loaded or none of it."""
     started = time.perf_counter()
-    _without_huge_pages()
+    memory.for_batches()
     saved = mappings.latest(institution_id) if mappings is not None else None
     with open_export(path, digest=False) as reader, ThreadPoolExecutor(1) as hashing:
         sha256 = hashing.submit(file_sha256, path)  # alongside the reading
