@@ -276,11 +276,13 @@ def _load_batches(
 ) -> _Batches:
     counts = _Batches()
     kinds = PersonKinds(warehouse.db)
+    facts_out = warehouse.fact_writer(delivery_id, institution_id)
     for prepared in prefetched(iter(batches), _preparer(profile, pseudonyms, duplicates, coder)):
         log.extend(prepared.problems)
         coder.note(prepared.census)
         repeated = prepared.repeats.count
-        keep = duplicates.across(warehouse.db, delivery_id, prepared.table, prepared.repeats)
+        keep = duplicates.across(warehouse.db, delivery_id, prepared.table, prepared.repeats,
+                                 facts_out.waiting)  # fmt: skip
         if keep is not None:
             repeated += int((~keep).sum())
             prepared = replace(prepared, table=prepared.table.filter(pa.array(keep)),
@@ -295,12 +297,13 @@ def _load_batches(
         counts.received += received
         counts.rejected += received - table.num_rows - repeated
         del prepared
-        warehouse.insert_facts(delivery_id, institution_id, table)
+        facts_out.add(table)
         counts.new_persons += linked.new_persons
         counts.merged += linked.merged_persons
         counts.merges += linked.merges
         if progress is not None:
             progress(counts.received)
+    facts_out.finish()
     for bad in reader.bad_rows:
         log.add(Problem(bad.code, bad.row, None))
     counts.received += reader.bad_row_count
