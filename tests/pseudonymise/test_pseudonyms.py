@@ -305,9 +305,11 @@ def test_digests_computed_by_duckdb_give_the_same_pseudonyms(values: list[str | 
     assert made.to_pylist() == [None if v is None else person.one(v) for v in values]
 
 
-def test_a_digest_of_another_length_is_refused() -> None:
-    with pytest.raises(ValueError, match="16 bytes"):
-        Pseudonymiser(KEY, "person").blocks_of_digests(pa.array([b"short"]))
+@pytest.mark.parametrize("digest", ["short", "g" * 64, "A" * 64, "a" * 65])
+def test_a_digest_that_is_not_64_hexadecimal_characters_is_refused(digest: str) -> None:
+    good = hashlib.sha256(b"").hexdigest()
+    with pytest.raises(ValueError, match="64 hexadecimal"):
+        Pseudonymiser(KEY, "person").blocks_of_digests(pa.array([good, None, digest]))
 
 
 @given(_TEXTS)
