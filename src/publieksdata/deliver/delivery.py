@@ -416,6 +416,7 @@ def deliver_file(
                 coder,
                 progress,
             )
+            memory.after_batches()
             merges.record(warehouse.db, counts.merges)
             to_confirm = coder.finish(delivery_id)
             chosen_period = period or _period(warehouse, delivery_id)

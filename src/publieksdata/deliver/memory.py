@@ -1,8 +1,9 @@
 """How a delivering process handles memory: batch-sized buffers are freed and allocated all
-the time, so freed pages are kept for the next batch and no huge pages are asked for.
+the time, so no huge pages are asked for, and what the batches left is given back before
+DuckDB's own work at the end.
 
-Both are settings of the whole process, made once per delivery; elsewhere, or where the
-platform lacks them, they do nothing. Measured in decision 12.
+These are settings of the whole process; elsewhere, or where the platform lacks them, they
+do nothing. Measured in decision 12.
 """
 
 from __future__ import annotations
@@ -12,34 +13,10 @@ import sys
 
 import pyarrow as pa
 
-# How long Arrow's allocator keeps freed pages before it gives them back to the system: long
-# enough to reach the next batches, short enough that an idle web app shrinks again.
-KEEP_FREED_MS = 10_000
 _PR_SET_THP_DISABLE = 41  # prctl option, <linux/prctl.h>
 
 
 def for_batches() -> None:
-    """Set the process up for a delivery."""
-    _keeping_freed_pages()
-    _without_huge_pages()
-
-
-def _keeping_freed_pages() -> None:
-    """Arrow's arrays from jemalloc, which keeps freed pages for :data:`KEEP_FREED_MS`.
-
-    Arrow's default allocator gives freed pages back within milliseconds, so every batch
-    faulted fresh pages in again: about half a million page faults and a sixth of the CPU
-    time of a million-row delivery went to that.
-    """
-    try:
-        pool = pa.jemalloc_memory_pool()
-    except NotImplementedError:  # a build without jemalloc
-        return
-    pa.set_memory_pool(pool)
-    pa.jemalloc_set_decay_ms(KEEP_FREED_MS)
-
-
-def _without_huge_pages() -> None:
     """Ask Linux not to back this process's new memory with transparent huge pages.
 
     With huge pages, a fault on memory that other processes left fragmented makes the kernel
@@ -52,3 +29,10 @@ def _without_huge_pages() -> None:
         ctypes.CDLL(None).prctl(_PR_SET_THP_DISABLE, 1, 0, 0, 0)
     except (OSError, AttributeError):
         return
+
+
+def after_batches() -> None:
+    """Give back the memory Arrow's allocator still holds from the batches: what follows the
+    last batch (the visit summary, the commit) is DuckDB's work. At ten million rows this
+    lowered the peak from 1,978 MB, at the end, to 1,801 MB, during the batches."""
+    pa.default_memory_pool().release_unused()

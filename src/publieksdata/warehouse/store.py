@@ -161,7 +161,8 @@ class FactWriter:
             return
         groups = [waiting.slice(start, ROW_GROUP_ROWS).combine_chunks()
                   for start in range(0, whole, ROW_GROUP_ROWS)]  # fmt: skip
-        self._waiting = waiting.slice(whole)
+        rest = waiting.slice(whole)  # copied, so the batches it came from can go
+        self._waiting = rest.take(pa.array(range(rest.num_rows), pa.int64()))
         self._insert(pa.concat_tables(groups))
 
     def finish(self) -> None:
