@@ -252,19 +252,14 @@ def _with_two_lines_again(
     return reports[0], reports[1]
 
 
-@pytest.mark.parametrize("row_group", [5, None], ids=["written", "waiting"])
 def test_a_repeated_row_is_one_duplicate_in_the_same_batch_or_another(
     sector: SectorSummary,
     key: DeploymentKey,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
-    row_group: int | None,
 ) -> None:
     """A line repeated next to itself and a line repeated far away (another batch) each
-    count as one duplicate; nothing else changes. The earlier line may be written already
-    (with row groups of five rows) or still wait for a whole row group (as it does here)."""
-    if row_group is not None:
-        monkeypatch.setattr("publieksdata.warehouse.store.ROW_GROUP_ROWS", row_group)
+    count as one duplicate; nothing else changes."""
     original, twice = _with_two_lines_again(
         sector, key, tmp_path, monkeypatch, lambda header, line: line
     )

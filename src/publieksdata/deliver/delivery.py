@@ -7,8 +7,10 @@ is committed whole or not at all, and ``received = loaded + rejected + duplicate
 
 from __future__ import annotations
 
+import ctypes
 import datetime as dt
 import json
+import sys
 import time
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -21,7 +23,6 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from publieksdata.deliver import memory
 from publieksdata.deliver.coding import Census, Coder
 from publieksdata.deliver.convert import (
     Conversion,
@@ -276,13 +277,11 @@ def _load_batches(
 ) -> _Batches:
     counts = _Batches()
     kinds = PersonKinds(warehouse.db)
-    facts_out = warehouse.fact_writer(delivery_id, institution_id)
     for prepared in prefetched(iter(batches), _preparer(profile, pseudonyms, duplicates, coder)):
         log.extend(prepared.problems)
         coder.note(prepared.census)
         repeated = prepared.repeats.count
-        keep = duplicates.across(warehouse.db, delivery_id, prepared.table, prepared.repeats,
-                                 facts_out.waiting)  # fmt: skip
+        keep = duplicates.across(warehouse.db, delivery_id, prepared.table, prepared.repeats)
         if keep is not None:
             repeated += int((~keep).sum())
             prepared = replace(prepared, table=prepared.table.filter(pa.array(keep)),
@@ -297,13 +296,12 @@ def _load_batches(
         counts.received += received
         counts.rejected += received - table.num_rows - repeated
         del prepared
-        facts_out.add(table)
+        warehouse.insert_facts(delivery_id, institution_id, table)
         counts.new_persons += linked.new_persons
         counts.merged += linked.merged_persons
         counts.merges += linked.merges
         if progress is not None:
             progress(counts.received)
-    facts_out.finish()
     for bad in reader.bad_rows:
         log.add(Problem(bad.code, bad.row, None))
     counts.received += reader.bad_row_count
@@ -364,6 +362,26 @@ def _period(warehouse: Warehouse, delivery_id: int) -> str:
     return f"{first}..{last}"
 
 
+_PR_SET_THP_DISABLE = 41  # prctl option, <linux/prctl.h>
+
+
+def _without_huge_pages() -> None:
+    """Ask Linux not to back this process's new memory with transparent huge pages.
+
+    A delivery allocates and frees batch-sized buffers all the time. With huge pages, a fault
+    on memory that other processes left fragmented makes the kernel compact memory first: the
+    first delivery after a large job took 4.2 s instead of 3.5 s for a million rows
+    (docs/decisions/0012-delivery-pipeline.md). Nothing else changes. Elsewhere, or when
+    the kernel refuses, this does nothing.
+    """
+    if sys.platform != "linux":
+        return
+    try:
+        ctypes.CDLL(None).prctl(_PR_SET_THP_DISABLE, 1, 0, 0, 0)
+    except (OSError, AttributeError):
+        return
+
+
 def deliver_file(
     path: Path,
     institution_id: str,
@@ -377,7 +395,7 @@ def deliver_file(
 ) -> DeliveryReport:
     """Deliver one export file for one institution; all of it is loaded or none of it."""
     started = time.perf_counter()
-    memory.for_batches()
+    _without_huge_pages()
     saved = mappings.latest(institution_id) if mappings is not None else None
     with open_export(path, digest=False) as reader, ThreadPoolExecutor(1) as hashing:
         sha256 = hashing.submit(file_sha256, path)  # alongside the reading
@@ -416,7 +434,6 @@ def deliver_file(
                 coder,
                 progress,
             )
-            memory.after_batches()
             merges.record(warehouse.db, counts.merges)
             to_confirm = coder.finish(delivery_id)
             chosen_period = period or _period(warehouse, delivery_id)

@@ -5,8 +5,7 @@ buyer, price). Rows with distinct hashes are distinct, so only rows sharing a ha
 compared field by field. A repeat inside one batch (the usual case: an export that repeats
 a line) is dropped by the thread that prepares the batch. A repeat of a row from an earlier
 batch is rare: the hashes of the rows loaded so far tell when a batch has one, and then
-the earlier rows with that hash are read back from the warehouse (or from the rows waiting
-to be written in whole row groups) and compared. A repeat is
+the earlier rows with that hash are read back from the warehouse and compared. A repeat is
 dropped before its batch is loaded, so a delivery never deletes rows it loaded itself
 (which would make DuckDB write all of them again at commit). A batch's hashes may include
 rows later left out (erased persons): that can only ask for a comparison, never drop a row.
@@ -121,32 +120,24 @@ class Duplicates:
         return Repeats(keep, int((~keep).sum()), hashes[keep], sorted_sets.unique(hashes[keep]))
 
     def across(self, db: duckdb.DuckDBPyConnection, delivery_id: int, table: pa.Table,
-               repeats: Repeats, waiting: pa.Table | None = None) -> np.ndarray | None:  # fmt: skip
+               repeats: Repeats) -> np.ndarray | None:  # fmt: skip
         """Count a batch's repeats, and find the rows that repeat a row of an earlier batch
-        (loaded, or ``waiting`` to be): the rows of ``table`` to load, or None for all of
-        them. Call in the order of loading, before the batch is loaded."""
+        (already loaded): the rows of ``table`` to load, or None for all of them. Call in the
+        order of loading, before the batch is loaded."""
         self.count += repeats.count
         known = self._seen.known(repeats.distinct)
         self._seen.add(repeats.distinct)
         if not len(known):
             return None
-        asked = table.select(["source_row", *COMPARED]).filter(
-            pa.array(sorted_sets.isin(repeats.hashes, known))
-        )
-        earlier = asked.slice(0, 0) if waiting is None else waiting.select(asked.column_names)
-        data = pa.concat_tables([
-            asked.append_column("earlier", pa.repeat(False, asked.num_rows)),
-            earlier.append_column("earlier", pa.repeat(True, earlier.num_rows)),
-        ])  # fmt: skip
-        columns = ", ".join(COMPARED)
+        asked = sorted_sets.isin(repeats.hashes, known)
+        candidates = table.select(["source_row", *COMPARED]).filter(pa.array(asked))
+        candidates = candidates.append_column("h", pa.array(repeats.hashes[asked]))
         repeated = with_arrow(
             db,
-            f"WITH d AS (SELECT *, {HASHED} AS h FROM data) "
-            f"SELECT DISTINCT d.source_row FROM d JOIN (SELECT {columns}, {HASHED} AS h "
-            f"FROM tickets WHERE delivery_id = {int(delivery_id)} "
-            f"UNION ALL SELECT {columns}, h FROM d WHERE earlier) t ON t.h = d.h "
-            f"WHERE NOT d.earlier AND {_EQUAL}",
-            data,
+            f"SELECT DISTINCT d.source_row FROM data d JOIN (SELECT *, {HASHED} AS h "
+            f"FROM tickets WHERE delivery_id = {int(delivery_id)}) t ON t.h = d.h "
+            f"WHERE {_EQUAL}",
+            candidates,
         ).fetchnumpy()["source_row"]
         if not len(repeated):
             return None
