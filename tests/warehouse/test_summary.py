@@ -85,6 +85,66 @@ def test_every_change_keeps_the_summary_equal(delivered: Delivered, copy: Path,
         assert differences(warehouse) == 0
 
 
+def _persons_ticket_counts(warehouse: Warehouse, institution: str) -> dict[int, int]:
+    return dict(warehouse.db.execute(
+        "SELECT person_id, count(*) FROM tickets WHERE institution_id = ? GROUP BY ALL",
+        [institution],
+    ).fetchall())  # fmt: skip
+
+
+@pytest.mark.parametrize("change", ["withdraw", "erase", "recode"])
+def test_a_change_folds_again_only_the_visits_it_can_reach(
+    delivered: Delivered, copy: Path, tmp_path: Path, change: str
+) -> None:
+    """A withdrawal folds again the visits at the moments of the delivery's tickets, a
+    recoding those at the moments of the production, an erasure those of the erased
+    persons: every other visit, of the same institution too, stays as it was (a refold
+    writes its rows anew, with new row ids)."""
+    kassa = next(e for e in delivered.sector.exports if e["layout"] == "kassa_nl")
+    institution = kassa["institution_id"]
+    act = changes(delivered, tmp_path)[change]
+    with Warehouse(copy, delivered.key.fingerprint) as warehouse:
+        if change == "withdraw":  # a second delivery, of half the performances, withdrawn
+            lines = (delivered.sector.folder / kassa["file"]).read_text("utf-8-sig").splitlines()
+            half = tmp_path / "half.csv"
+            half.write_text("\n".join(lines[: len(lines) // 2]) + "\n", "utf-8")
+            extra = deliver_file(half, institution, warehouse, delivered.key, period="extra")
+            where = ("delivery_id = ?", [extra.delivery_id])
+
+            def act(w: Warehouse) -> object:
+                return w.withdraw(int(extra.delivery_id or 0))
+
+        elif change == "recode":  # the production of the first ticket, as ``changes`` takes it
+            institution, key = warehouse.db.execute(
+                "SELECT institution_id, production_key FROM tickets LIMIT 1"
+            ).fetchall()[0]
+            where = ("institution_id = ? AND production_key = ?", [institution, key])
+        else:
+            where = ("false", [])
+        moments = {
+            r[0]
+            for r in warehouse.db.execute(
+                f"SELECT DISTINCT starts_at FROM tickets WHERE {where[0]}", where[1]
+            ).fetchall()
+        }
+        counts = _persons_ticket_counts(warehouse, institution)
+        before = set(warehouse.db.execute("SELECT *, rowid FROM visit_facts").fetchall())
+        act(warehouse)
+        after = set(warehouse.db.execute("SELECT *, rowid FROM visit_facts").fetchall())
+        assert differences(warehouse) == 0
+        now = _persons_ticket_counts(warehouse, institution)
+        erased = {p for p in counts if now.get(p) != counts[p]} if change == "erase" else set()
+        assert erased or change != "erase"
+
+        def reached(row: tuple[object, ...]) -> bool:  # institution, production, moment, person
+            return (row[0] == institution and row[2] in moments) or row[3] in erased
+
+        assert any(reached(r) for r in before)
+        untouched = {r for r in after if not reached(r)}
+        assert {r for r in before if not reached(r)} == untouched
+        assert any(r[0] == institution for r in untouched)
+
+
 def test_a_warehouse_without_a_summary_gets_one_when_opened(delivered: Delivered,
                                                             copy: Path) -> None:  # fmt: skip
     with Warehouse(copy, delivered.key.fingerprint) as warehouse:

@@ -267,7 +267,8 @@ def confirm(warehouse: Warehouse, institution_id: str, title: str, genre: str,
                 f"No production '{title}' at {institution_id}. See 'publieksdata productions'.",
             )
         _write_codes(warehouse, institution_id, "t.production_key = ?", [key])
-        summary.refresh_institutions(warehouse.db, [institution_id])
+        moments = summary.production_moments(warehouse.db, institution_id, key)
+        summary.refresh_moments(warehouse.db, institution_id, moments)
         rows = int(warehouse.scalar(
             "SELECT count(*) FROM tickets WHERE institution_id = ? AND production_key = ?",
             [institution_id, key],

@@ -273,9 +273,10 @@ class Warehouse:
         institution = self.scalar(
             "SELECT institution_id FROM deliveries WHERE delivery_id = ?", [delivery_id]
         )
+        touched = summary.moments(self.db, [delivery_id]) if refresh else None
         self.db.execute("DELETE FROM tickets WHERE delivery_id = ?", [delivery_id])
-        if refresh:
-            summary.refresh_institutions(self.db, [institution])
+        if touched is not None:
+            summary.refresh_moments(self.db, institution, touched)
         self.db.execute(
             "UPDATE deliveries SET status = ?, replaced_by = ? WHERE delivery_id = ?",
             [status, replaced_by, delivery_id],

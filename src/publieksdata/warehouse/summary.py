@@ -2,10 +2,11 @@
 
 Metrics count visits (one buyer at one performance), so folding the tickets once, when they
 change, spares every question the work. The summary is refreshed inside the same
-transaction as the change: per institution after a withdrawal, erasure or recoding; after a
-delivery only at the performance moments of its tickets and of the deliveries it replaces,
-so a delivery costs the same however much the institution delivered before; per person
-after linkage merged persons; and whole after retention. Each refresh
+transaction as the change, only where the change can reach: after a delivery or a
+withdrawal at the performance moments of the tickets it adds or removes (and of the
+deliveries it replaces), after a recoding at the moments of the production, per person after
+an erasure or after linkage merged persons, and whole after retention; so a change costs the
+same however much the institution delivered before. Each refresh
 counts a new data version for the institutions it touched, so stored tabulations made from
 the old visits are no longer used (see ``cubes``).
 """
@@ -71,21 +72,21 @@ def _insert(db: duckdb.DuckDBPyConnection, where: str, params: list[object],
         with_arrow(db, sql, data, params)
 
 
-def refresh_institutions(db: duckdb.DuckDBPyConnection, institutions: Iterable[str]) -> None:
-    """Fold these institutions' tickets again."""
-    ids = sorted(set(institutions))
-    if ids:
-        db.execute("DELETE FROM visit_facts WHERE list_contains(?, institution_id)", [ids])
-        _insert(db, "list_contains(?, institution_id)", [ids])
-        cubes.bump(db, ids)
-
-
 def moments(db: duckdb.DuckDBPyConnection, deliveries: Iterable[int]) -> pa.Table:
     """The performance moments of these deliveries' tickets: what their visits hang on."""
-    return db.sql(
-        "SELECT DISTINCT starts_at FROM tickets WHERE list_contains(?, delivery_id)",
-        params=[sorted(set(deliveries))],
-    ).to_arrow_table()
+    return _moments(db, "list_contains(?, delivery_id)", [sorted(set(deliveries))])
+
+
+def production_moments(db: duckdb.DuckDBPyConnection, institution_id: str,
+                       production_key: str) -> pa.Table:  # fmt: skip
+    """The performance moments of one production of an institution."""
+    return _moments(db, "institution_id = ? AND production_key = ?",
+                    [institution_id, production_key])  # fmt: skip
+
+
+def _moments(db: duckdb.DuckDBPyConnection, where: str, params: list[object]) -> pa.Table:
+    return db.sql(f"SELECT DISTINCT starts_at FROM tickets WHERE {where}",
+                  params=params).to_arrow_table()  # fmt: skip
 
 
 def refresh_moments(db: duckdb.DuckDBPyConnection, institution_id: str,

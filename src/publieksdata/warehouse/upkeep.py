@@ -177,7 +177,7 @@ def erase(warehouse: Warehouse, institution_id: str, keys: dict[str, pa.Array]) 
                 f"DELETE FROM tickets WHERE institution_id = ? AND person_id IN ({placeholders})",
                 [institution_id, *persons],
             )
-            summary.refresh_institutions(warehouse.db, [institution_id])
+            summary.refresh_persons(warehouse.db, persons)
         warehouse.log("erasure", institution_id, {"persons": len(persons), "rows": rows})
     return Erasure(len(persons), rows, erase_keys.num_rows)
 
