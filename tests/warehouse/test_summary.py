@@ -98,7 +98,8 @@ def test_a_change_folds_again_only_the_visits_it_can_reach(
 ) -> None:
     """A withdrawal folds again the visits at the moments of the delivery's tickets, a
     recoding those at the moments of the production, an erasure those of the erased
-    persons: every other visit, of the same institution too, stays as it was (a refold
+    persons at the institution: every other visit, of the same institution too, stays as it
+    was (a refold
     writes its rows anew, with new row ids)."""
     kassa = next(e for e in delivered.sector.exports if e["layout"] == "kassa_nl")
     institution = kassa["institution_id"]
@@ -137,7 +138,7 @@ def test_a_change_folds_again_only_the_visits_it_can_reach(
         assert erased or change != "erase"
 
         def reached(row: tuple[object, ...]) -> bool:  # institution, production, moment, person
-            return (row[0] == institution and row[2] in moments) or row[3] in erased
+            return row[0] == institution and (row[2] in moments or row[3] in erased)
 
         assert any(reached(r) for r in before)
         untouched = {r for r in after if not reached(r)}

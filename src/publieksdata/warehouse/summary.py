@@ -4,11 +4,11 @@ Metrics count visits (one buyer at one performance), so folding the tickets once
 change, spares every question the work. The summary is refreshed inside the same
 transaction as the change, only where the change can reach: after a delivery or a
 withdrawal at the performance moments of the tickets it adds or removes (and of the
-deliveries it replaces), after a recoding at the moments of the production, per person after
-an erasure or after linkage merged persons, and whole after retention; so a change costs the
-same however much the institution delivered before. Each refresh
-counts a new data version for the institutions it touched, so stored tabulations made from
-the old visits are no longer used (see ``cubes``).
+deliveries it replaces), after a recoding at the moments of the production, per person at
+the institution after an erasure, per person after linkage merged persons, and whole after
+retention; so a change costs the same however much the institution delivered before. Each
+refresh counts a new data version for the institutions it touched, so stored tabulations
+made from the old visits are no longer used (see ``cubes``).
 """
 
 from __future__ import annotations
@@ -108,6 +108,17 @@ def refresh_persons(db: duckdb.DuckDBPyConnection, persons: Iterable[int]) -> No
         db.execute("DELETE FROM visit_facts WHERE list_contains(?, person_id)", [ids])
         _insert(db, "list_contains(?, person_id)", [ids])
         cubes.bump(db, touched | _institutions_of(db, ids))
+
+
+def refresh_persons_at(db: duckdb.DuckDBPyConnection, institution_id: str,
+                       persons: Iterable[int]) -> None:  # fmt: skip
+    """Fold the tickets of these persons at one institution again (after an erasure there:
+    their visits elsewhere do not change)."""
+    where = "institution_id = ? AND list_contains(?, person_id)"
+    params: list[object] = [institution_id, sorted(set(persons))]
+    db.execute(f"DELETE FROM visit_facts WHERE {where}", params)
+    _insert(db, where, params)
+    cubes.bump(db, [institution_id])
 
 
 def _institutions_of(db: duckdb.DuckDBPyConnection, persons: list[int]) -> set[str]:

@@ -177,7 +177,7 @@ def erase(warehouse: Warehouse, institution_id: str, keys: dict[str, pa.Array]) 
                 f"DELETE FROM tickets WHERE institution_id = ? AND person_id IN ({placeholders})",
                 [institution_id, *persons],
             )
-            summary.refresh_persons(warehouse.db, persons)
+            summary.refresh_persons_at(warehouse.db, institution_id, persons)
         warehouse.log("erasure", institution_id, {"persons": len(persons), "rows": rows})
     return Erasure(len(persons), rows, erase_keys.num_rows)
 
