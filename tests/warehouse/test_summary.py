@@ -14,6 +14,7 @@ from publieksdata.deliver.delivery import deliver_file, erase_file
 from publieksdata.insights.source import Source
 from publieksdata.insights.tabulate import RecordKeys, tabulate
 from publieksdata.insights.visits import visits
+from publieksdata.standard.definitions import season_of
 from publieksdata.warehouse.store import Warehouse
 from publieksdata.warehouse.summary import fold
 from publieksdata.warehouse.upkeep import retain
@@ -92,14 +93,14 @@ def _persons_ticket_counts(warehouse: Warehouse, institution: str) -> dict[int, 
     ).fetchall())  # fmt: skip
 
 
-@pytest.mark.parametrize("change", ["withdraw", "erase", "recode"])
+@pytest.mark.parametrize("change", ["withdraw", "erase", "recode", "retain"])
 def test_a_change_folds_again_only_the_visits_it_can_reach(
     delivered: Delivered, copy: Path, tmp_path: Path, change: str
 ) -> None:
     """A withdrawal folds again the visits at the moments of the delivery's tickets, a
     recoding those at the moments of the production, an erasure those of the erased
-    persons at the institution: every other visit, of the same institution too, stays as it
-    was (a refold
+    persons at the institution, retention removes those of the performances it removes:
+    every other visit, of the same institution too, stays as it was (a refold
     writes its rows anew, with new row ids)."""
     kassa = next(e for e in delivered.sector.exports if e["layout"] == "kassa_nl")
     institution = kassa["institution_id"]
@@ -122,6 +123,8 @@ def test_a_change_folds_again_only_the_visits_it_can_reach(
             where = ("institution_id = ? AND production_key = ?", [institution, key])
         else:
             where = ("false", [])
+        # retention, as ``changes`` asks for it: two seasons up to 2026-11-25
+        first_kept = dt.datetime.combine((season_of(dt.date(2026, 11, 25)) - 1).start, dt.time())
         moments = {
             r[0]
             for r in warehouse.db.execute(
@@ -138,6 +141,8 @@ def test_a_change_folds_again_only_the_visits_it_can_reach(
         assert erased or change != "erase"
 
         def reached(row: tuple[object, ...]) -> bool:  # institution, production, moment, person
+            if change == "retain":
+                return row[2] < first_kept
             return row[0] == institution and (row[2] in moments or row[3] in erased)
 
         assert any(reached(r) for r in before)

@@ -5,10 +5,10 @@ change, spares every question the work. The summary is refreshed inside the same
 transaction as the change, only where the change can reach: after a delivery or a
 withdrawal at the performance moments of the tickets it adds or removes (and of the
 deliveries it replaces), after a recoding at the moments of the production, per person at
-the institution after an erasure, per person after linkage merged persons, and whole after
-retention; so a change costs the same however much the institution delivered before. Each
-refresh counts a new data version for the institutions it touched, so stored tabulations
-made from the old visits are no longer used (see ``cubes``).
+the institution after an erasure, per person after linkage merged persons, and at the
+moments it removes after retention; so a change costs the same however much was delivered
+before. Each refresh counts a new data version for the institutions it touched, so stored
+tabulations made from the old visits are no longer used (see ``cubes``).
 """
 
 from __future__ import annotations
@@ -129,8 +129,18 @@ def _institutions_of(db: duckdb.DuckDBPyConnection, persons: list[int]) -> set[s
     return {str(r[0]) for r in rows}
 
 
+def drop_before(db: duckdb.DuckDBPyConnection, moment: object) -> None:
+    """Remove the visits at performances before ``moment``, once their tickets are gone
+    (retention): a visit hangs on one performance, so no other visit changes."""
+    touched = [str(r[0]) for r in db.execute(
+        "SELECT DISTINCT institution_id FROM visit_facts WHERE starts_at < ?", [moment]
+    ).fetchall()]  # fmt: skip
+    db.execute("DELETE FROM visit_facts WHERE starts_at < ?", [moment])
+    cubes.bump(db, touched)
+
+
 def rebuild(db: duckdb.DuckDBPyConnection) -> None:
-    """Fold every ticket again (after retention, or for a warehouse without a summary)."""
+    """Fold every ticket again (for a warehouse without a summary)."""
     before = {str(r[0]) for r in db.execute("SELECT DISTINCT institution_id FROM visit_facts")
               .fetchall()}  # fmt: skip
     db.execute("DELETE FROM visit_facts")

@@ -211,7 +211,7 @@ def retain(warehouse: Warehouse, seasons: int, today: dt.date | None = None) -> 
             warehouse.scalar("SELECT count(*) FROM tickets WHERE starts_at < ?", [first_kept])
         )
         warehouse.db.execute("DELETE FROM tickets WHERE starts_at < ?", [first_kept])
-        summary.rebuild(warehouse.db)
+        summary.drop_before(warehouse.db, first_kept)
         warehouse.db.execute(
             "DELETE FROM person_keys WHERE person_id NOT IN "
             "(SELECT DISTINCT person_id FROM tickets WHERE person_id IS NOT NULL)"
