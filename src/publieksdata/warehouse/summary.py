@@ -13,6 +13,7 @@ tabulations made from the old visits are no longer used (see ``cubes``).
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable
 
 import duckdb
@@ -129,7 +130,7 @@ def _institutions_of(db: duckdb.DuckDBPyConnection, persons: list[int]) -> set[s
     return {str(r[0]) for r in rows}
 
 
-def drop_before(db: duckdb.DuckDBPyConnection, moment: object) -> None:
+def drop_before(db: duckdb.DuckDBPyConnection, moment: dt.date) -> None:
     """Remove the visits at performances before ``moment``, once their tickets are gone
     (retention): a visit hangs on one performance, so no other visit changes."""
     touched = [str(r[0]) for r in db.execute(
