@@ -45,7 +45,10 @@ def build(folder: Path, rows: int, key: DeploymentKey) -> dict[str, Callable[[Wa
     production.write_text("\n".join([header, *same]) + "\n", "utf-8-sig")
     erasure = folder / "erase.csv"
     erasure.write_text(f"E-mailadres\n{first.split(';')[names.index('E-mailadres')]}\n", "utf-8")
-    with Warehouse(folder / "base.duckdb", key.fingerprint) as warehouse:
+    base = folder / "base.duckdb"
+    for stale in (base, base.with_name(base.name + ".wal")):  # of an earlier run with --keep
+        stale.unlink(missing_ok=True)
+    with Warehouse(base, key.fingerprint) as warehouse:
         deliver_file(export, INSTITUTION, warehouse, key)
         extra = deliver_file(production, INSTITUTION, warehouse, key, period="one production")
     withdrawn = int(extra.delivery_id or 0)
