@@ -45,6 +45,15 @@ def test_the_delivered_sector_has_a_summary_equal_to_its_tickets(
         assert differences(warehouse) == 0
 
 
+def _half_export(delivered: Delivered, tmp_path: Path) -> Path:
+    """The first half of the kassa_nl export's lines, as a file of its own."""
+    kassa = next(e for e in delivered.sector.exports if e["layout"] == "kassa_nl")
+    lines = (delivered.sector.folder / kassa["file"]).read_text("utf-8-sig").splitlines()
+    half = tmp_path / "half.csv"
+    half.write_text("\n".join(lines[: len(lines) // 2]) + "\n", "utf-8")
+    return half
+
+
 def changes(delivered: Delivered, tmp_path: Path) -> dict[str, Callable[[Warehouse], object]]:
     kassa = next(e for e in delivered.sector.exports if e["layout"] == "kassa_nl")
     header, first, *_ = (delivered.sector.folder / kassa["file"]).read_text(
@@ -52,9 +61,7 @@ def changes(delivered: Delivered, tmp_path: Path) -> dict[str, Callable[[Warehou
     names = header.split(";")
     person = tmp_path / "erase.csv"
     person.write_text(f"E-mailadres\n{first.split(';')[names.index('E-mailadres')]}\n", "utf-8")
-    half = tmp_path / "half.csv"
-    lines = (delivered.sector.folder / kassa["file"]).read_text("utf-8-sig").splitlines()
-    half.write_text("\n".join(lines[: len(lines) // 2]) + "\n", "utf-8")
+    half = _half_export(delivered, tmp_path)
 
     def redeliver(w: Warehouse) -> object:
         period = w.deliveries(kassa["institution_id"])[0].period
@@ -107,9 +114,7 @@ def test_a_change_folds_again_only_the_visits_it_can_reach(
     act = changes(delivered, tmp_path)[change]
     with Warehouse(copy, delivered.key.fingerprint) as warehouse:
         if change == "withdraw":  # a second delivery, of half the performances, withdrawn
-            lines = (delivered.sector.folder / kassa["file"]).read_text("utf-8-sig").splitlines()
-            half = tmp_path / "half.csv"
-            half.write_text("\n".join(lines[: len(lines) // 2]) + "\n", "utf-8")
+            half = _half_export(delivered, tmp_path)
             extra = deliver_file(half, institution, warehouse, delivered.key, period="extra")
             where = ("delivery_id = ?", [extra.delivery_id])
 
@@ -209,9 +214,7 @@ def test_a_delivery_refolds_only_its_own_moments_and_keeps_the_summary_equal(
     were (they are not folded again)."""
     kassa = next(e for e in delivered.sector.exports if e["layout"] == "kassa_nl")
     institution = kassa["institution_id"]
-    lines = (delivered.sector.folder / kassa["file"]).read_text("utf-8-sig").splitlines()
-    half = tmp_path / "half.csv"
-    half.write_text("\n".join(lines[: len(lines) // 2]) + "\n", "utf-8")
+    half = _half_export(delivered, tmp_path)
     with Warehouse(copy, delivered.key.fingerprint) as warehouse:
         tickets = "SELECT sum(tickets) FROM visit_facts WHERE institution_id = ?"
         before = warehouse.scalar(tickets, [institution])
