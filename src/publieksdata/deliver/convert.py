@@ -80,7 +80,9 @@ class Conversion:
         header = self.profile.header_of(target)
         if header is None:
             return None
-        values = pc.utf8_trim_whitespace(self.raw.column(header))
+        values = self.raw.column(header)
+        if _may_need_trimming(values):
+            values = pc.utf8_trim_whitespace(values)
         blank = pc.equal(values, "")  # readers already give empty cells as null: this is rare
         if not pc.any(blank).as_py():
             return values
@@ -99,6 +101,25 @@ class Conversion:
 
 
 Step = Callable[[Conversion], None]
+
+
+def _may_need_trimming(values: pa.Array) -> bool:
+    """Whether any text may begin or end with white space: a first or last byte that is an
+    ASCII control character, the space, or part of a character beyond ASCII (such as a
+    non-breaking space). Most columns have none, and looking at two bytes per cell costs a
+    quarter of trimming every cell. An empty cell makes a neighbour's byte looked at too,
+    which can only ask for a trim that was not needed."""
+    if not pa.types.is_string(values.type) or not values.buffers()[2]:
+        return True
+    offsets = np.frombuffer(values.buffers()[1], np.int32)[
+        values.offset : values.offset + len(values) + 1
+    ]
+    chars = np.frombuffer(values.buffers()[2], np.uint8)
+    firsts = chars.take(np.minimum(offsets[:-1], len(chars) - 1))
+    lasts = chars.take(offsets[1:] - 1)  # -1 (leading empty cells) is the last byte
+    printable = np.uint8(0x7F - 0x21)  # '!' to '~', after subtracting '!' (wrapping below)
+    return bool(((firsts - np.uint8(0x21)) >= printable).any()
+                or ((lasts - np.uint8(0x21)) >= printable).any())  # fmt: skip
 
 
 def _mask(values: pa.Array) -> np.ndarray:
