@@ -288,11 +288,10 @@ def ticket_fields(conv: Conversion) -> None:
 
 def _codes(conv: Conversion, target: str, values: pa.Array) -> tuple[pa.Array, np.ndarray]:
     """Labels to standard codes through the profile; a mask of unknown labels."""
-    distinct = pc.unique(values).to_pylist()
-    table = {v: conv.profile.code_of(target, v) for v in distinct if v is not None}
-    labels = pa.array(list(table), pa.string())
-    codes = pa.array(list(table.values()), pa.string())
-    coded = codes.take(pc.index_in(values, value_set=labels))
+    encoded = pc.dictionary_encode(values)
+    labels = encoded.dictionary.to_pylist()
+    codes = pa.array([conv.profile.code_of(target, label) for label in labels], pa.string())
+    coded = codes.take(encoded.indices)
     return coded, _present(values) & ~_present(coded)
 
 
@@ -475,9 +474,9 @@ def convert(raw: pa.RecordBatch, profile: MappingProfile, problems: ProblemLog,
 
 
 def facts(conv: Conversion) -> pa.Table:
-    """The accepted rows as a table in :data:`FACT_SCHEMA` (no identifiers)."""
-    keep = pa.array(~conv.rejected)
-    arrays = [pc.cast(conv.columns[f.name], f.type).filter(keep) for f in FACT_SCHEMA]
+    """Every row of the batch, rejected ones too, as a table in :data:`FACT_SCHEMA` (no
+    identifiers): the caller leaves out rejected and repeated rows in one go."""
+    arrays = [pc.cast(conv.columns[f.name], f.type) for f in FACT_SCHEMA]
     return pa.Table.from_arrays(arrays, schema=FACT_SCHEMA)
 
 

@@ -225,17 +225,22 @@ def _preparer(
     def prepare(batch: pa.RecordBatch) -> _Prepared:
         problems = ProblemLog()
         conv = convert(batch, profile, problems)
-        table = facts(conv)
+        table = facts(conv)  # every row: rejected and repeated rows are left out below
+        accepted = ~conv.rejected
         identity, identifiers = accepted_identities(conv)
         del conv  # the raw batch and its identifiers go here
         keys, customer = pseudonyms.keys(identifiers)
         del identifiers
+        of_row = np.zeros(len(accepted), np.int32)
+        of_row[accepted] = identity
+        customer_key = pa.array(of_row, pa.int32(), mask=~accepted)
         table = table.append_column(
-            "customer_key", pa.DictionaryArray.from_arrays(pa.array(identity, pa.int32()), customer)
+            "customer_key", pa.DictionaryArray.from_arrays(customer_key, customer)
         )
-        repeats = duplicates.within(table)
-        if repeats.keep is not None:
-            table, identity = table.filter(pa.array(repeats.keep)), identity[repeats.keep]
+        repeats = duplicates.within(table, accepted)
+        identity = identity[repeats.keep[accepted]]
+        if not repeats.keep.all():
+            table = table.filter(pa.array(repeats.keep))
         table, census = coder.fill(table)
         nodes = Nodes.of_batch(keys)
         return _Prepared(batch.num_rows, table, identity, keys, nodes, repeats, problems, census)

@@ -86,8 +86,8 @@ class _Seen:
 class Repeats:
     """What one batch's own rows say about duplicates (found in the first stage)."""
 
-    keep: np.ndarray | None  # rows to load; None: all of them
-    count: int  # rows that repeat an earlier row of the batch
+    keep: np.ndarray  # per row of the batch: accepted, and no repeat of an earlier row
+    count: int  # accepted rows that repeat an earlier row of the batch
     hashes: np.ndarray  # per row to load, its hash
     distinct: np.ndarray  # the distinct hashes of the rows to load, sorted
 
@@ -102,22 +102,25 @@ class Duplicates:
         self._seen = _Seen()  # hashes of the rows loaded so far
         self._db = MemoryOnly()
 
-    def within(self, data: pa.Table) -> Repeats:
-        """The rows of the batch that repeat an earlier row of the same batch. Safe to call
-        from several threads at once: it keeps no state."""
-        if not self.active or data.num_rows == 0:
-            return Repeats(None, 0, np.zeros(0, np.uint64), np.zeros(0, np.uint64))
+    def within(self, data: pa.Table, accepted: np.ndarray) -> Repeats:
+        """The accepted rows of the batch that repeat an earlier accepted row of the same
+        batch. ``data`` holds every row, rejected ones too, so that the caller leaves out
+        both kinds in one filter. Safe to call from several threads at once: it keeps no
+        state."""
+        if not self.active or not accepted.any():
+            return Repeats(accepted, 0, np.zeros(0, np.uint64), np.zeros(0, np.uint64))
         db = self._db.cursor()
         hashes = np.asarray(db.sql(f"SELECT {HASHED} AS h FROM data").fetchnumpy()["h"])
-        ordered = np.sort(hashes)
+        ordered = np.sort(hashes[accepted])
         same = ordered[1:] == ordered[:-1]
         if not same.any():
-            return Repeats(None, 0, hashes, ordered)
-        shared = sorted_sets.isin(hashes, ordered[1:][same])
+            return Repeats(accepted, 0, hashes[accepted], ordered)
+        shared = sorted_sets.isin(hashes, ordered[1:][same]) & accepted
         repeats = with_arrow(db, _LATER_REPEATS, data.filter(pa.array(shared)))
-        keep = ~sorted_sets.isin(data["source_row"].to_numpy(),
-                                 repeats.fetchnumpy()["source_row"])  # fmt: skip
-        return Repeats(keep, int((~keep).sum()), hashes[keep], sorted_sets.unique(hashes[keep]))
+        keep = accepted & ~sorted_sets.isin(data["source_row"].to_numpy(),
+                                            repeats.fetchnumpy()["source_row"])  # fmt: skip
+        count = int(accepted.sum() - keep.sum())
+        return Repeats(keep, count, hashes[keep], sorted_sets.unique(hashes[keep]))
 
     def across(self, db: duckdb.DuckDBPyConnection, delivery_id: int, table: pa.Table,
                repeats: Repeats) -> np.ndarray | None:  # fmt: skip
