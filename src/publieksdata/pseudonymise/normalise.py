@@ -556,8 +556,8 @@ def apply(fn: Callable[[str], str | None], values: Any) -> pa.Array:
 def distinct_rows(columns: Sequence[Any], rows: Any = None) -> tuple[Any, Any]:
     """Rows with equal values (or nulls) in every column are one combination: returns the
     first row of each combination (numbered in order of appearance) and, per row, its
-    combination. ``rows`` (indices) limits
-    this to those rows; the first rows are then among them."""
+    combination. ``rows`` (indices) limits this to those rows; the first rows are then
+    among them."""
     n = len(columns[0]) if rows is None else len(rows)
     combined, bound = np.zeros(n, np.int64), 1  # every value below ``bound``
     for values in columns:
