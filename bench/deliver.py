@@ -81,7 +81,7 @@ def make_export(target: Path, rows: int, sector_folder: Path) -> None:
 _LAST_DIGITS = re.compile(r"\d{3}$")
 
 
-def _fresh(database: Path) -> Path:
+def fresh(database: Path) -> Path:
     """The path of a database file, with any file of an earlier round removed."""
     for stale in (database, database.with_name(database.name + ".wal")):
         stale.unlink(missing_ok=True)
@@ -95,7 +95,7 @@ def run_ours(path: Path, folder: Path) -> dict[str, Any]:
 
     key = DeploymentKey.generate()
     started = time.perf_counter()
-    with Warehouse(_fresh(folder / "ours.duckdb"), key.fingerprint) as warehouse:
+    with Warehouse(fresh(folder / "ours.duckdb"), key.fingerprint) as warehouse:
         report = deliver_file(path, "I0001", warehouse, key)
     return {"seconds": time.perf_counter() - started, "rows": report.received}
 
@@ -104,7 +104,7 @@ def run_duckdb(path: Path, folder: Path) -> dict[str, Any]:
     import duckdb
 
     started = time.perf_counter()
-    db = duckdb.connect(str(_fresh(folder / "plain.duckdb")))
+    db = duckdb.connect(str(fresh(folder / "plain.duckdb")))
     db.execute(
         "CREATE TABLE t AS SELECT * FROM read_csv(?, delim=';', header=true, all_varchar=true)",
         [str(path)],
@@ -120,7 +120,7 @@ def run_pandas(path: Path, folder: Path) -> dict[str, Any]:
     import pandas as pd
 
     started = time.perf_counter()
-    db = duckdb.connect(str(_fresh(folder / "pandas.duckdb")))
+    db = duckdb.connect(str(fresh(folder / "pandas.duckdb")))
     rows = 0
     first = True
     for chunk in pd.read_csv(path, sep=";", dtype=str, chunksize=ROW_GROUP, encoding="utf-8-sig"):

@@ -21,7 +21,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from deliver import machine, make_export
+from deliver import fresh, machine, make_export
 from publieksdata.deliver.coding import confirm
 from publieksdata.deliver.delivery import deliver_file, erase_file
 from publieksdata.pseudonymise.keys import DeploymentKey
@@ -45,10 +45,7 @@ def build(folder: Path, rows: int, key: DeploymentKey) -> dict[str, Callable[[Wa
     production.write_text("\n".join([header, *same]) + "\n", "utf-8-sig")
     erasure = folder / "erase.csv"
     erasure.write_text(f"E-mailadres\n{first.split(';')[names.index('E-mailadres')]}\n", "utf-8")
-    base = folder / "base.duckdb"
-    for stale in (base, base.with_name(base.name + ".wal")):  # of an earlier run with --keep
-        stale.unlink(missing_ok=True)
-    with Warehouse(base, key.fingerprint) as warehouse:
+    with Warehouse(fresh(folder / "base.duckdb"), key.fingerprint) as warehouse:
         deliver_file(export, INSTITUTION, warehouse, key)
         extra = deliver_file(production, INSTITUTION, warehouse, key, period="one production")
     withdrawn = int(extra.delivery_id or 0)

@@ -111,10 +111,11 @@ class Duplicates:
             return Repeats(accepted, 0, np.zeros(0, np.uint64), np.zeros(0, np.uint64))
         db = self._db.cursor()
         hashes = np.asarray(db.sql(f"SELECT {HASHED} AS h FROM data").fetchnumpy()["h"])
-        ordered = np.sort(hashes[accepted])
+        loaded = hashes[accepted]
+        ordered = np.sort(loaded)
         same = ordered[1:] == ordered[:-1]
         if not same.any():
-            return Repeats(accepted, 0, hashes[accepted], ordered)
+            return Repeats(accepted, 0, loaded, ordered)
         shared = sorted_sets.isin(hashes, ordered[1:][same]) & accepted
         repeats = with_arrow(db, _LATER_REPEATS, data.filter(pa.array(shared)))
         keep = accepted & ~sorted_sets.isin(data["source_row"].to_numpy(),
