@@ -29,7 +29,7 @@ from scipy.sparse.csgraph import connected_components
 
 from publieksdata import sorted_sets
 from publieksdata.pseudonymise.pseudonyms import halves
-from publieksdata.sql import with_arrow
+from publieksdata.sql import append_arrow
 from publieksdata.warehouse.merges import composed
 
 # kind -> (base, level); "customer" is its own base and always firm.
@@ -354,4 +354,4 @@ def _remember(
     kind_names = pa.DictionaryArray.from_arrays(pa.array(nodes.kind[node]), pa.array(list(KINDS)))
     new = pa.table({"key_high": nodes.high[node], "key_low": nodes.low[node], "kind": kind_names,
                     "person_id": pa.array(pairs % width)})  # fmt: skip
-    with_arrow(db, "INSERT INTO person_keys BY NAME SELECT * FROM data", new)
+    append_arrow(db, "INSERT INTO person_keys BY NAME SELECT * FROM data", new)

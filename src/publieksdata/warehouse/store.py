@@ -19,7 +19,7 @@ import duckdb
 import pyarrow as pa
 
 from publieksdata.errors import PubliekError
-from publieksdata.sql import with_arrow
+from publieksdata.sql import append_arrow
 from publieksdata.warehouse import cubes, merges, summary, upgrade
 
 SCHEMA_VERSION = "2"
@@ -257,7 +257,7 @@ class Warehouse:
 
     def insert_facts(self, delivery_id: int, institution_id: str, table: pa.Table) -> None:
         """Append fact rows (with person_id and customer_key already set)."""
-        with_arrow(
+        append_arrow(
             self.db,
             f"INSERT INTO tickets BY NAME SELECT {delivery_id} AS delivery_id, "
             "? AS institution_id, * FROM data",
