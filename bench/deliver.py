@@ -1,15 +1,16 @@
 """Benchmark: a full delivery (read → validate → pseudonymise → link → commit) against
 DuckDB's own plain CSV load and a straightforward pandas + hashlib pipeline, in one run.
 
-    python bench/deliver.py [--rows 1000000] [--rounds 1] [--keep FOLDER]
+    python bench/deliver.py [--rows 1000000] [--rounds 1] [--keep FOLDER] [--rejected 0.25]
 
 The export is a synthetic kassa_nl file (one row per ticket, Dutch notation, Windows line
 ends, UTF-8 with BOM), its rows copied until there are ``--rows``, each copy with its own
-order numbers and e-mail addresses. It is flushed to disk before any pipeline runs, so none
-pays for writing it. Each pipeline runs in its own process, so its peak memory is its own;
-with ``--rounds`` the pipelines run that many times, in turns; the median time of each and
-the median of the ratios within a round count. Also prints linkage quality on the small
-synthetic sector.
+order numbers and e-mail addresses; with ``--rejected`` that share of its rows has a
+performance date that does not exist, so the delivery rejects them. It is flushed to disk
+before any pipeline runs, so none pays for writing it. Each pipeline runs in its own
+process, so its peak memory is its own; with ``--rounds`` the pipelines run that many times,
+in turns; the median time of each and the median of the ratios within a round count. Also
+prints linkage quality on the small synthetic sector.
 """
 
 from __future__ import annotations
@@ -39,12 +40,14 @@ def machine() -> str:
     )
 
 
-def make_export(target: Path, rows: int, sector_folder: Path) -> None:
+def make_export(target: Path, rows: int, sector_folder: Path, rejected: float = 0.0) -> None:
     """Copies of the rows of the largest kassa_nl export of a tiny sector.
 
     Each copy stands for other people: its customer numbers, e-mail addresses, phone
     numbers and house numbers differ from every other copy's, so linkage meets the same
     mix of households and repeat buyers as in one real export, not one person 40 times.
+    A share ``rejected`` of the rows, spread evenly, get a performance date that does not
+    exist (31 February), as a messy export has rows that must be rejected.
     """
     from publieksdata.synth.config import scale
     from publieksdata.synth.generator import generate_sector
@@ -53,15 +56,14 @@ def make_export(target: Path, rows: int, sector_folder: Path) -> None:
     kassa = max((e for e in summary.exports if e["layout"] == "kassa_nl"), key=lambda e: e["rows"])
     header, *lines = (sector_folder / kassa["file"]).read_text("utf-8-sig").splitlines()
     names = header.split(";")
-    email, phone, customer, house = (
-        names.index(c) for c in ("E-mailadres", "Telefoonnummer", "Klantnummer", "Huisnummer")
-    )
+    columns = ("E-mailadres", "Telefoonnummer", "Klantnummer", "Huisnummer", "Datum voorstelling")
+    email, phone, customer, house, starts = (names.index(c) for c in columns)
     written = 0
     with target.open("w", encoding="utf-8-sig", newline="") as out:
         out.write(header + "\r\n")
         copy = 0
         while written < rows:
-            for line in lines[: rows - written]:
+            for offset, line in enumerate(lines[: rows - written]):
                 cells = line.split(";")
                 cells[0] = f"{copy}{cells[0]}"
                 if copy:
@@ -73,6 +75,9 @@ def make_export(target: Path, rows: int, sector_folder: Path) -> None:
                         cells[phone] = _LAST_DIGITS.sub(f"{copy % 1000:03d}", cells[phone])
                     if cells[house].isdigit():
                         cells[house] = str(int(cells[house]) + 1000 * (copy % 90))
+                row = written + offset
+                if int((row + 1) * rejected) > int(row * rejected):
+                    cells[starts] = "31-02-2023 20:00"
                 out.write(";".join(cells) + "\r\n")
             written += min(len(lines), rows - written)
             copy += 1
@@ -220,6 +225,8 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--rounds", type=int, default=1, help="runs of each, in turns")
     parser.add_argument("--keep", type=Path, default=None, help="keep the files here")
+    parser.add_argument("--rejected", type=float, default=0.0,
+                        help="share of rows with an impossible date (0 to 1)")  # fmt: skip
     parser.add_argument("--only", choices=list(PIPELINES), help=argparse.SUPPRESS)
     parser.add_argument("--file", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--folder", type=Path, help=argparse.SUPPRESS)
@@ -233,7 +240,7 @@ def main() -> None:
         folder = args.keep or Path(tmp)
         folder.mkdir(parents=True, exist_ok=True)
         export = folder / "export.csv"
-        make_export(export, args.rows, folder / "sector")
+        make_export(export, args.rows, folder / "sector", args.rejected)
         os.sync()  # the kernel writing the new file back must not slow the first pipeline
         size = export.stat().st_size / 1e6
         rounds: dict[str, list[dict[str, Any]]] = {name: [] for name in PIPELINES}
@@ -242,7 +249,8 @@ def main() -> None:
             for name in names[turn % len(names) :] + names[: turn % len(names)]:
                 rounds[name].append(child(name, export, folder))
     print(f"machine        {machine()}")
-    print(f"export         {args.rows:,} rows, {size:,.0f} MB (kassa_nl layout)")
+    bad = f", {args.rejected:.0%} of them to be rejected" if args.rejected else ""
+    print(f"export         {args.rows:,} rows, {size:,.0f} MB (kassa_nl layout{bad})")
     results = {}
     for name, runs in rounds.items():
         r = results[name] = sorted(runs, key=lambda run: float(run["seconds"]))[len(runs) // 2]
