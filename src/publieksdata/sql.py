@@ -40,11 +40,10 @@ def append_arrow(
     27,000 rows over, cost 15 CPU-seconds more (docs/decisions/0012-delivery-pipeline.md).
     From one thread, the next INSERT goes on filling the last row group.
     """
-    assert "data" in sql, sql
     threads = int(db.execute("SELECT current_setting('threads')").fetchall()[0][0])
     db.execute("SET threads = 1")
     try:
-        db.execute(sql, params or [])
+        with_arrow(db, sql, data, params)
     finally:
         db.execute(f"SET threads = {threads}")
 
